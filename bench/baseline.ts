@@ -1,0 +1,55 @@
+#!/usr/bin/env -S deno run --allow-ffi --allow-read --allow-env
+/**
+ * The same-process baseline of the original study: each frame is copied once,
+ * as a receiver would copy it out of a transport, then verified and consumed
+ * exactly as every client does. It is the ceiling the transports are compared
+ * to.
+ *
+ *     deno task baseline [--size 1080p] [--seconds 5] [--display] [--json]
+ *
+ * @module
+ */
+
+import { runMain, shutdownSignal } from "../common/cli.ts";
+import { type EchoTransport, reportResult, runEcho } from "../common/echo.ts";
+import { CLIENT_FLAGS, type CommandSpec, parseClientFlags, usage } from "../common/flags.ts";
+import type { FrameGeometry } from "../common/frame.ts";
+import { runtimeInfo } from "../common/record.ts";
+
+const COMMAND: CommandSpec = {
+  name: "baseline",
+  summary: "Copies, verifies and consumes frames in one process: the ceiling for every transport.",
+  variants: ["copy"],
+};
+
+/** A "transport" that is one memcpy into a receive buffer. */
+export class InProcessCopy implements EchoTransport {
+  readonly endpoint = "in-process";
+  readonly #received: Uint8Array;
+
+  constructor(geometry: FrameGeometry) {
+    this.#received = new Uint8Array(geometry.frameBytes);
+  }
+
+  roundTrip(frame: Uint8Array): Promise<Uint8Array> {
+    // The one copy of the frame: what a receiver does to take it out of a transport.
+    this.#received.set(frame);
+    return Promise.resolve(this.#received);
+  }
+
+  close(): void {}
+}
+
+if (import.meta.main) {
+  runMain(COMMAND.name, async (args) => {
+    const { help, options } = parseClientFlags(args, COMMAND);
+    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
+    const record = await runEcho(new InProcessCopy(options.geometry), {
+      transport: "baseline",
+      options,
+      signal: shutdownSignal(),
+      runtime: runtimeInfo(),
+    });
+    return reportResult(record, options.json);
+  });
+}

@@ -1,0 +1,218 @@
+/**
+ * Starting the project's own tasks as real processes, as a user would in two
+ * terminals: a server whose `ready` line is awaited, a client whose result
+ * record is read. Used by the runner and by the process-level tests.
+ *
+ * @module
+ */
+
+import config from "../deno.json" with { type: "json" };
+import type { ResultRecord } from "../common/record.ts";
+import type { ReadyEvent, StoppedEvent } from "../common/server.ts";
+
+/** The project's root folder (where deno.json is). */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/**
+ * The arguments of `deno task <name>`, read from deno.json, without the
+ * leading `deno`: the runner starts exactly what the task runs.
+ */
+export function taskArgs(name: string): string[] {
+  const tasks = config.tasks as Record<string, string | { command: string }>;
+  const task = tasks[name];
+  if (task === undefined) throw new Error(`no task "${name}" in deno.json`);
+  const command = typeof task === "string" ? task : task.command;
+  const words = command.split(/\s+/);
+  if (words[0] !== "deno") throw new Error(`task "${name}" does not start with deno`);
+  return words.slice(1);
+}
+
+/** Options for starting a task's process. */
+export interface StartOptions {
+  /** Milliseconds to wait for the ready line (servers) or the exit (clients). Default: 20000. */
+  timeoutMs?: number;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
+
+/** Splits a byte stream into text lines. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    rest += chunk;
+    let at: number;
+    while ((at = rest.indexOf("\n")) >= 0) {
+      yield rest.slice(0, at);
+      rest = rest.slice(at + 1);
+    }
+  }
+  if (rest) yield rest;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  return text;
+}
+
+function spawn(task: string, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...taskArgs(task), ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** How a process ended. */
+export interface Ended {
+  /** Exit code (128 + n when killed by signal n). */
+  code: number;
+  /** What it printed on stdout. */
+  stdout: string;
+  /** What it printed on stderr. */
+  stderr: string;
+}
+
+/** A running server. */
+export interface ServerProcess {
+  /** Its ready line. */
+  ready: ReadyEvent;
+  /** The process. */
+  child: Deno.ChildProcess;
+  /** Sends `signal` (default SIGINT) and waits up to `timeoutMs` (default 10000) for the exit. */
+  stop(signal?: Deno.Signal, timeoutMs?: number): Promise<Ended & { stopped?: StoppedEvent }>;
+}
+
+/**
+ * Starts `deno task <task> <args>` and resolves once it printed its ready
+ * line; rejects (and kills it) if it exits or stays silent past the timeout.
+ */
+export async function startServer(
+  task: string,
+  args: string[] = [],
+  options: StartOptions = {},
+): Promise<ServerProcess> {
+  const child = spawn(task, args, options.env);
+  const stderr = collect(child.stderr);
+  const out = lines(child.stdout);
+  const stdoutLines: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${task} printed no ready line within ${options.timeoutMs ?? 20000} ms`)),
+      options.timeoutMs ?? 20000,
+    );
+  });
+  const readyLine = (async () => {
+    // next() by hand: leaving a for-await loop would close the generator,
+    // and the rest of stdout (the stopped line) is still to be read.
+    for (let next = await out.next(); !next.done; next = await out.next()) {
+      stdoutLines.push(next.value);
+      try {
+        const event = JSON.parse(next.value);
+        if (event.event === "ready") return event as ReadyEvent;
+      } catch { /* not JSON: keep reading */ }
+    }
+    const { code } = await child.status;
+    throw new Error(
+      `${task} exited with code ${code} before it was ready: ${(await stderr).trim()}`,
+    );
+  })();
+  let ready: ReadyEvent;
+  try {
+    ready = await Promise.race([readyLine, timeout]);
+  } catch (error) {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  const rest = (async () => {
+    for await (const line of out) stdoutLines.push(line);
+  })();
+  return {
+    ready,
+    child,
+    async stop(signal: Deno.Signal = "SIGINT", timeoutMs = 10000) {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const status = await withTimeout(child.status, timeoutMs, () => child.kill("SIGKILL"));
+      await rest;
+      const stdout = stdoutLines.join("\n");
+      const stopped = stdoutLines.map((l) => {
+        try {
+          return JSON.parse(l);
+        } catch {
+          return undefined;
+        }
+      }).find((e) => e?.event === "stopped") as StoppedEvent | undefined;
+      return { code: exitCode(status), stdout, stderr: await stderr, stopped };
+    },
+  };
+}
+
+function exitCode(status: Deno.CommandStatus): number {
+  return status.signal ? 128 + signalNumber(status.signal) : status.code;
+}
+
+function signalNumber(signal: Deno.Signal): number {
+  return ({ SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const fire = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  const first = await Promise.race([
+    promise.then(() => "done" as const),
+    fire.then(() => "late" as const),
+  ]);
+  clearTimeout(timer);
+  if (first === "late") {
+    try {
+      onTimeout();
+    } catch { /* already gone */ }
+  }
+  return await promise;
+}
+
+/** A finished client run. */
+export interface ClientRun extends Ended {
+  /** Its result record (last JSON line on stdout), if it printed one. */
+  record?: ResultRecord;
+  /** True when it was killed for running past the timeout. */
+  timedOut: boolean;
+}
+
+/**
+ * Runs `deno task <task> <args> --json` to the end (killing it past the
+ * timeout) and parses its result record.
+ */
+export async function runClient(
+  task: string,
+  args: string[] = [],
+  options: StartOptions = {},
+): Promise<ClientRun> {
+  const child = spawn(task, [...args, "--json"], options.env);
+  const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
+  let timedOut = false;
+  const status = await withTimeout(child.status, options.timeoutMs ?? 20000, () => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  });
+  const out = await stdout;
+  let record: ResultRecord | undefined;
+  const last = out.trim().split("\n").pop() ?? "";
+  try {
+    const parsed = JSON.parse(last);
+    if (parsed && typeof parsed === "object" && "fps" in parsed) record = parsed;
+  } catch { /* no record */ }
+  return { code: exitCode(status), stdout: out, stderr: await stderr, record, timedOut };
+}

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { formatFromCode, frameGeometry, parseSize, sizeName } from "./frame.ts";
+
+Deno.test("parseSize() knows the presets", () => {
+  assert.deepEqual(parseSize("1080p"), {
+    width: 1920,
+    height: 1080,
+    format: "rgb24",
+    frameBytes: 6220800,
+  });
+  assert.equal(parseSize("4K").frameBytes, 3840 * 2160 * 3);
+  assert.equal(sizeName(parseSize("480p")), "640x480");
+  assert.equal(sizeName(parseSize("720p")), "1280x720");
+});
+
+Deno.test("parseSize() takes WxH", () => {
+  assert.deepEqual(parseSize("320x240"), {
+    width: 320,
+    height: 240,
+    format: "rgb24",
+    frameBytes: 230400,
+  });
+});
+
+Deno.test("parseSize() refuses what is not a size", () => {
+  for (
+    const bad of ["", "1080", "12x", "x12", "0x10", "10x0", "7x100", "9000x10", "1.5x10", "abc"]
+  ) {
+    assert.throws(() => parseSize(bad), RangeError, bad);
+  }
+});
+
+Deno.test("frameGeometry() refuses an unknown format", () => {
+  // @ts-expect-error: a format the type does not allow, as from untyped input
+  assert.throws(() => frameGeometry(16, 16, "yuv420"), /unknown pixel format/);
+});
+
+Deno.test("formatFromCode() maps wire codes", () => {
+  assert.equal(formatFromCode(1), "rgb24");
+  assert.equal(formatFromCode(99), undefined);
+});

@@ -1,0 +1,131 @@
+#!/usr/bin/env -S deno run --allow-ffi --allow-read --allow-write --allow-env --allow-net
+/**
+ * The ZeroMQ echo server: a REP socket that sends every frame straight back.
+ * A request is two parts, the frame properties (see
+ * ../common/properties.ts) and the pixels; a malformed request gets a
+ * one-part reply `{"error": "..."}` and the server goes on.
+ *
+ *     deno task zmq:server [--endpoint ipc:///tmp/framebench-zmq.sock]
+ *
+ * @module
+ */
+
+import { runMain, shutdownSignal } from "../common/cli.ts";
+import {
+  type CommandSpec,
+  numberFlag,
+  parseServerFlags,
+  SERVER_FLAGS,
+  usage,
+} from "../common/flags.ts";
+import { BYTES_PER_PIXEL } from "../common/frame.ts";
+import { decodeProperties } from "../common/properties.ts";
+import { ServerStats } from "../common/server.ts";
+import { unixSocketInUse } from "../common/unix_socket.ts";
+import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
+import { Context, Message, type Socket, ZMQ } from "./libzmq.ts";
+
+/** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
+export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
+
+/** Socket buffer size asked of the kernel (it caps it at net.core.wmem_max). */
+export const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
+const COMMAND: CommandSpec = {
+  name: "zmq:server",
+  summary: "Echoes frames over ZeroMQ (REQ/REP) until Ctrl-C.",
+  flags: {
+    ...ENDPOINT_FLAG,
+    "max-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_BYTES),
+      description: "largest message part accepted; a larger one drops its sender",
+    },
+  },
+};
+
+/** Options for {@linkcode serveZmq}. */
+export interface ZmqServerOptions {
+  /** Where to bind. Default: `ipc:///tmp/framebench-zmq.sock`. */
+  endpoint?: string;
+  /** Largest message part accepted, in bytes. Default: one 4K rgb24 frame. */
+  maxBytes?: number;
+  /** Stops the server when aborted. */
+  signal: AbortSignal;
+}
+
+/** Returns why a request is not a valid frame, or undefined when it is. */
+export function checkRequest(parts: Message[]): string | undefined {
+  if (parts.length !== 2) return `expected 2 parts (properties, pixels), got ${parts.length}`;
+  let expected: number;
+  try {
+    const p = decodeProperties(parts[0].bytes);
+    expected = p.width * p.height * BYTES_PER_PIXEL[p.format];
+  } catch (error) {
+    return (error as Error).message;
+  }
+  const size = parts[1].bytes.byteLength;
+  return size === expected ? undefined : `pixels are ${size} bytes, the properties say ${expected}`;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Serves until `signal` aborts, then closes the socket, removes an
+ * `ipc://` socket file, and returns what it served. Throws, before serving,
+ * when the endpoint is in use.
+ */
+export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> {
+  const endpoint = parseEndpoint(options.endpoint ?? ENDPOINT_FLAG.endpoint.default!);
+  if (endpoint.ipcPath && await unixSocketInUse(endpoint.ipcPath)) {
+    throw new Error(`${endpoint.url} is in use by another server`);
+  }
+  const stats = new ServerStats("zmq");
+  const context = new Context();
+  let socket: Socket | undefined;
+  let bound = false;
+  try {
+    socket = context.socket(ZMQ.REP);
+    socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
+    socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
+    // libzmq drops a peer whose message part is larger, before buffering it.
+    socket.setOption64(ZMQ.MAXMSGSIZE, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    socket.bind(endpoint.url);
+    bound = true;
+    if (endpoint.ipcPath) await Deno.chmod(endpoint.ipcPath, 0o600);
+    stats.ready(endpoint.url);
+    while (!options.signal.aborted) {
+      // Short waits so that Ctrl-C is seen within 200 ms.
+      if (!await socket.wait(200)) continue;
+      const parts = socket.receiveParts();
+      if (!parts) continue;
+      const problem = checkRequest(parts);
+      if (problem) {
+        for (const part of parts) part.close();
+        stats.refuse(problem);
+        socket.sendParts([Message.copyOf(encoder.encode(JSON.stringify({ error: problem })))]);
+        continue;
+      }
+      // The echo: the received parts go back as they are, no copy.
+      if (socket.sendParts(parts)) stats.frames++;
+      else stats.refuse("reply dropped: the client is not reading");
+    }
+  } finally {
+    socket?.close();
+    context.term();
+    // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
+    if (bound && endpoint.ipcPath) await Deno.remove(endpoint.ipcPath).catch(() => {});
+  }
+  stats.stopped();
+  return stats;
+}
+
+if (import.meta.main) {
+  runMain(COMMAND.name, async (args) => {
+    const { help, flags } = parseServerFlags(args, COMMAND);
+    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
+    const endpoint = parseEndpoint(flags.endpoint as string);
+    const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
+    await serveZmq({ endpoint: endpoint.url, maxBytes, signal: shutdownSignal() });
+  });
+}

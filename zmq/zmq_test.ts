@@ -1,0 +1,212 @@
+// Real ZeroMQ servers and clients as processes, started from the same tasks a
+// user runs (deno.json), over ipc:// and tcp://.
+import assert from "node:assert/strict";
+import { runClient, startServer } from "../bench/processes.ts";
+import { encodeProperties, NO_SLOT } from "../common/properties.ts";
+import { Context, Message, ZMQ } from "./libzmq.ts";
+
+const SMALL = ["--size", "480p", "--warmup", "0"];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that removes the socket file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/echo.sock`;
+  const endpoint = `ipc://${path}`;
+  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
+  try {
+    assert.deepEqual(
+      {
+        event: server.ready.event,
+        transport: server.ready.transport,
+        endpoint: server.ready.endpoint,
+      },
+      { event: "ready", transport: "zmq", endpoint },
+    );
+    assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
+    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "40"]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = run.record!;
+    assert.equal(r.status, "ok");
+    assert.equal(r.transport, "zmq");
+    assert.equal(r.endpoint, endpoint);
+    assert.deepEqual([r.width, r.height, r.frameBytes], [640, 480, 640 * 480 * 3]);
+    assert.equal(r.frames, 40);
+    assert.ok(r.verified >= 40);
+    assert.equal(r.errors, 0);
+    assert.ok(
+      r.fps > 0 && r.mbPerS > 0 && r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99,
+    );
+    assert.match(r.runtime.packages.libzmq, /^4\.\d+\.\d+$/);
+  } finally {
+    const stop = await server.stop("SIGINT");
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped && stop.stopped.frames >= 40, stop.stdout);
+    assert.equal(await exists(path), false, "socket file removed");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zmq: echo over tcp, and SIGTERM stops the server cleanly", async () => {
+  const endpoint = `tcp://127.0.0.1:${freePort()}`;
+  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
+  try {
+    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "20"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.record?.errors, 0);
+    assert.equal(run.record?.frames, 20);
+  } finally {
+    assert.equal((await server.stop("SIGTERM")).code, 0);
+  }
+});
+
+Deno.test("zmq: a client with no server fails within its timeout and says so in one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const started = performance.now();
+  const run = await runClient("zmq:client", [
+    "--endpoint",
+    `ipc://${dir}/none.sock`,
+    ...SMALL,
+    "--timeout",
+    "1",
+  ]);
+  await Deno.remove(dir, { recursive: true });
+  assert.ok(performance.now() - started < 15000);
+  assert.equal(run.code, 1);
+  assert.equal(run.record?.status, "failed");
+  assert.match(run.record!.reason!, /no reply from ipc:\/\/.* within 1 s/);
+});
+
+Deno.test("zmq: a second server on the same endpoint is refused and the first keeps serving", async () => {
+  const dir = await Deno.makeTempDir();
+  const endpoint = `ipc://${dir}/busy.sock`;
+  const tcp = `tcp://127.0.0.1:${freePort()}`;
+  const first = await startServer("zmq:server", ["--endpoint", endpoint]);
+  const firstTcp = await startServer("zmq:server", ["--endpoint", tcp]);
+  try {
+    for (const e of [endpoint, tcp]) {
+      const second = await startServer("zmq:server", ["--endpoint", e]).then(
+        () => assert.fail("a second server started"),
+        (error: Error) => error.message,
+      );
+      assert.match(second, /exited with code 1/);
+      assert.match(second, /in use/);
+    }
+    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    await first.stop();
+    await firstTcp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zmq: a stale socket file left by a killed server is replaced", async () => {
+  const dir = await Deno.makeTempDir();
+  const endpoint = `ipc://${dir}/stale.sock`;
+  const killed = await startServer("zmq:server", ["--endpoint", endpoint]);
+  await killed.stop("SIGKILL");
+  assert.equal(await exists(`${dir}/stale.sock`), true, "SIGKILL leaves the file");
+  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
+  try {
+    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    await server.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zmq: malformed and oversized requests are refused, the server goes on", async () => {
+  const dir = await Deno.makeTempDir();
+  const endpoint = `ipc://${dir}/bad.sock`;
+  const maxBytes = 64 * 48 * 3;
+  const server = await startServer("zmq:server", [
+    "--endpoint",
+    endpoint,
+    "--max-bytes",
+    String(maxBytes),
+  ]);
+  const context = new Context();
+  const decoder = new TextDecoder();
+  try {
+    const properties = encodeProperties({
+      index: 0,
+      width: 64,
+      height: 48,
+      format: "rgb24",
+      slot: NO_SLOT,
+      sentAt: 0,
+    });
+    const cases: [Uint8Array[], RegExp][] = [
+      [[new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")], /expected 2 parts/],
+      [[new Uint8Array(32), new Uint8Array(10)], /not the magic/],
+      [[properties, new Uint8Array(100)], /pixels are 100 bytes, the properties say 9216/],
+      [[properties.subarray(0, 8), new Uint8Array(9216)], /must be 32 bytes/],
+    ];
+    for (const [parts, reason] of cases) {
+      const socket = context.socket(ZMQ.REQ);
+      socket.connect(endpoint);
+      assert.ok(socket.sendParts(parts.map((p) => Message.copyOf(p))));
+      assert.ok(await socket.wait(5000), "the server answers");
+      const reply = socket.receiveParts()!;
+      assert.equal(reply.length, 1);
+      assert.match(JSON.parse(decoder.decode(reply[0].bytes)).error, reason);
+      for (const part of reply) part.close();
+      socket.close();
+    }
+    // Over --max-bytes: libzmq drops the sender before buffering the frame.
+    const big = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--timeout", "1"]);
+    assert.equal(big.record?.status, "failed");
+    // A good client is still served.
+    const run = await runClient("zmq:client", [
+      "--endpoint",
+      endpoint,
+      "--size",
+      "64x48",
+      "--warmup",
+      "0",
+      "--frames",
+      "10",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.record?.errors, 0);
+  } finally {
+    context.term();
+    const stop = await server.stop();
+    assert.equal(stop.code, 0);
+    assert.equal(stop.stopped?.refused, 4);
+    assert.equal(stop.stderr.trim().split("\n").filter((l) => l.includes("refused")).length, 4);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("zmq: bad flags exit with code 2 and one line", async () => {
+  for (
+    const [task, args] of [
+      ["zmq:server", ["--bogus"]],
+      ["zmq:server", ["--endpoint", "http://x"]],
+      ["zmq:client", ["--size", "huge"]],
+      ["zmq:client", ["--endpoint", "nowhere"]],
+    ] as const
+  ) {
+    const run = await runClient(task, [...args]);
+    assert.equal(run.code, 2, `${task} ${args}`);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /see --help/);
+  }
+});
