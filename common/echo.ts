@@ -1,7 +1,9 @@
 /**
  * The echo loop every client runs, as in the original study: send frame i,
- * wait for it to come back whole, verify it, consume it, then send frame i+1.
- * A transport only has to provide {@linkcode EchoTransport.roundTrip}.
+ * wait for it to come back whole, verify it, consume it, then send frame i+1;
+ * or, for a {@linkcode PipelinedTransport}, the same with several frames in
+ * flight. A transport only provides the round trip; measuring, verification,
+ * progress and the window are done here, the same way for every transport.
  *
  * @module
  */
@@ -23,7 +25,10 @@ export class FrameRefused extends Error {
   }
 }
 
-/** What a transport's client provides to {@linkcode runEcho}. */
+/**
+ * A transport's client doing one round trip at a time, as in the original
+ * study: what most clients provide to {@linkcode runEcho}.
+ */
 export interface EchoTransport {
   /** Where it is connected, as a URL (`ipc:///tmp/x.sock`, `tcp://127.0.0.1:5555`). */
   readonly endpoint: string;
@@ -36,6 +41,34 @@ export interface EchoTransport {
   roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array>;
   /** Releases everything the transport holds. */
   close(): void | Promise<void>;
+}
+
+/**
+ * A transport's client that keeps several round trips in flight: frames are
+ * sent ahead and come back in the order they were sent.
+ */
+export interface PipelinedTransport {
+  /** Where it is connected, as a URL. */
+  readonly endpoint: string;
+  /**
+   * Most round trips outstanding at once; below the frame source's pool size
+   * (8 by default), since frame `i + poolSize` reuses the bytes of frame `i`.
+   */
+  readonly inFlight: number;
+  /** Starts the round trip of `frame` (frame number `index`). */
+  send(frame: Uint8Array, index: number): Promise<void>;
+  /**
+   * Resolves with the next frame that came back (the oldest outstanding) and
+   * the index the transport says it has; its bytes need only stay valid until
+   * the next call. Rejects as {@linkcode EchoTransport.roundTrip} does.
+   */
+  receive(): Promise<{ index: number; frame: Uint8Array }>;
+  /** Releases everything the transport holds. */
+  close(): void | Promise<void>;
+}
+
+function isPipelined(t: EchoTransport | PipelinedTransport): t is PipelinedTransport {
+  return "receive" in t;
 }
 
 /** Everything {@linkcode runEcho} needs besides the transport. */
@@ -61,11 +94,15 @@ function stderrLine(line: string): void {
 
 /**
  * Runs the echo loop until the measured time or frame count is reached, the
- * signal aborts, the window is closed, or the transport fails, and returns the
- * result record. A failed transport gives status `failed` and the figures
+ * signal aborts (status `interrupted`), the window is closed, or the transport
+ * fails (status `failed`), and returns the result record. Round trips still in
+ * flight at the end are drained and verified but not measured. A failed transport gives status `failed` and the figures
  * measured up to then; it does not throw.
  */
-export async function runEcho(transport: EchoTransport, run: EchoRun): Promise<ResultRecord> {
+export async function runEcho(
+  transport: EchoTransport | PipelinedTransport,
+  run: EchoRun,
+): Promise<ResultRecord> {
   const { options } = run;
   const source = run.source ?? new FrameSource(options.geometry);
   const progress = run.progress ?? stderrLine;
@@ -93,39 +130,69 @@ export async function runEcho(transport: EchoTransport, run: EchoRun): Promise<R
       const { openDisplay } = await import("./display.ts");
       display = await openDisplay(options.geometry, `framebench: ${label}`);
     }
+    const inFlight = isPipelined(transport) ? transport.inFlight : 1;
+    if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight >= source.poolSize) {
+      throw new Error(`in flight must be 1 to ${source.poolSize - 1}, got ${inFlight}`);
+    }
+    const sentAt = new Float64Array(source.poolSize);
+    let sent = 0; // frames sent
+    let done = 0; // frames back (or refused)
+    let stopping = false;
     meter.start();
     let nextProgress = performance.now() + 1000;
-    for (let index = 0;; index++) {
-      if (run.signal?.aborted || display?.closed) {
-        status = "interrupted";
-        reason = display?.closed ? "window closed" : "interrupted by signal";
-        break;
+    while (!stopping || done < sent) {
+      if (!stopping && (run.signal?.aborted || display?.closed)) {
+        stopping = true;
+        if (run.signal?.aborted) {
+          status = "interrupted";
+          reason = "interrupted by signal";
+        } else {
+          reason = "window closed";
+        }
       }
-      const frame = source.frame(index);
-      const sent = performance.now();
+      // Keep up to inFlight round trips outstanding (one for an EchoTransport).
+      while (!stopping && sent - done < inFlight) {
+        sentAt[sent % source.poolSize] = performance.now();
+        if (isPipelined(transport)) await transport.send(source.frame(sent), sent);
+        sent++;
+      }
+      if (done === sent) continue;
+      const index = done++;
       let received: Uint8Array;
+      let claimed = index;
       try {
-        received = await transport.roundTrip(frame, index);
+        if (isPipelined(transport)) {
+          ({ index: claimed, frame: received } = await transport.receive());
+        } else {
+          received = await transport.roundTrip(source.frame(index), index);
+        }
       } catch (error) {
         if (!(error instanceof FrameRefused)) throw error;
         count("refused", `frame ${index}: refused: ${error.message}`);
         if (options.strict) throw new Error(`--strict: ${firstError}`);
         continue;
       }
-      const latency = performance.now() - sent;
+      const latency = performance.now() - sentAt[index % source.poolSize];
       // Verification compares every byte, so it is also the consumer reading the frame.
-      const problem: FrameError | undefined = checkFrame(source, received, index);
+      const problem: FrameError | undefined = claimed === index
+        ? checkFrame(source, received, index)
+        : {
+          kind: "wrong-index",
+          index,
+          message: `frame ${index}: the transport says it is frame ${claimed}`,
+        };
       if (problem) {
         count(problem.kind, problem.message);
         if (options.strict) throw new Error(`--strict: ${firstError}`);
       } else {
         verified++;
       }
+      if (stopping) continue; // draining what is still in flight: not measured
       display?.show(received, meter.measuring ? meter.frames / (meter.elapsedMs / 1000) : 0);
       meter.record(latency);
       if (meter.measuring) {
-        if (meter.elapsedMs >= options.seconds * 1000) break;
-        if (options.frames !== undefined && meter.frames >= options.frames) break;
+        if (meter.elapsedMs >= options.seconds * 1000) stopping = true;
+        if (options.frames !== undefined && meter.frames >= options.frames) stopping = true;
       }
       const now = performance.now();
       if (now >= nextProgress) {

@@ -61,7 +61,7 @@ export interface ResultRecord {
   errorKinds: Partial<Record<FrameErrorKind | "refused", number>>;
   /** The first failure, as one line, when there was one. */
   firstError?: string;
-  /** `ok`, `interrupted` (Ctrl-C or window closed) or `failed`. */
+  /** `ok` (also when the window was closed), `interrupted` (Ctrl-C, SIGTERM) or `failed`. */
   status: RunStatus;
   /** Why the run failed, when it did. */
   reason?: string;

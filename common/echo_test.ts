@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { type EchoTransport, FrameRefused, type PipelinedTransport, runEcho } from "./echo.ts";
+import { parseClientFlags } from "./flags.ts";
+import { runtimeInfo } from "./record.ts";
+
+const COMMAND = { name: "test:client", summary: "test" };
+const options = (frames: number) =>
+  parseClientFlags(["--size", "32x24", "--warmup", "0", "--frames", String(frames)], COMMAND)
+    .options;
+const quiet = () => {};
+
+/** Echoes a copy of each frame, with faults injected at chosen frames. */
+class FakeEcho implements EchoTransport {
+  readonly endpoint = "fake://";
+  closed = false;
+  constructor(readonly faults: Record<number, "refuse" | "flip" | "stale" | "die"> = {}) {}
+  #last = new Uint8Array();
+  roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
+    const fault = this.faults[index];
+    if (fault === "refuse") return Promise.reject(new FrameRefused("no thanks"));
+    if (fault === "die") return Promise.reject(new Error("peer vanished"));
+    const copy = fault === "stale" ? this.#last : frame.slice();
+    if (fault === "flip") copy[100] ^= 0xff;
+    this.#last = frame.slice();
+    return Promise.resolve(copy);
+  }
+  close() {
+    this.closed = true;
+  }
+}
+
+Deno.test("runEcho() verifies every frame and fills the record", async () => {
+  const transport = new FakeEcho();
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: options(50),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "ok");
+  assert.equal(r.frames, 50);
+  assert.equal(r.verified, 50);
+  assert.equal(r.errors, 0);
+  assert.equal(r.frameBytes, 32 * 24 * 3);
+  assert.ok(transport.closed);
+});
+
+Deno.test("runEcho() counts corrupt, stale and refused frames and goes on", async () => {
+  const transport = new FakeEcho({ 3: "flip", 5: "stale", 7: "refuse" });
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: options(20),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "ok");
+  assert.equal(r.errors, 3);
+  assert.deepEqual(r.errorKinds, { corrupt: 1, stale: 1, refused: 1 });
+  assert.match(r.firstError!, /frame 3: bytes differ from offset 100/);
+});
+
+Deno.test("runEcho() with --strict stops at the first bad frame", async () => {
+  const strict = { ...options(20), strict: true };
+  const r = await runEcho(new FakeEcho({ 4: "flip" }), {
+    transport: "fake",
+    options: strict,
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "failed");
+  assert.match(r.reason!, /--strict: frame 4/);
+});
+
+Deno.test("runEcho() reports a broken transport as failed, with what it measured", async () => {
+  const transport = new FakeEcho({ 12: "die" });
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: options(100),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "failed");
+  assert.equal(r.reason, "peer vanished");
+  assert.equal(r.verified, 12);
+  assert.ok(transport.closed);
+});
+
+Deno.test("runEcho() stops as interrupted when its signal aborts", async () => {
+  const controller = new AbortController();
+  const transport: EchoTransport = {
+    endpoint: "fake://",
+    roundTrip(frame: Uint8Array, index: number) {
+      if (index === 5) controller.abort();
+      return Promise.resolve(frame.slice());
+    },
+    close() {},
+  };
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: options(1000),
+    runtime: runtimeInfo(),
+    progress: quiet,
+    signal: controller.signal,
+  });
+  assert.equal(r.status, "interrupted");
+  assert.equal(r.verified, 6);
+});
+
+/** Keeps frames in a queue: several in flight, returned in order. */
+class FakePipeline implements PipelinedTransport {
+  readonly endpoint = "fake://";
+  readonly queue: { index: number; frame: Uint8Array }[] = [];
+  maxOutstanding = 0;
+  constructor(readonly inFlight: number, readonly lie = -1) {}
+  send(frame: Uint8Array, index: number): Promise<void> {
+    this.queue.push({ index: index === this.lie ? index + 1 : index, frame: frame.slice() });
+    this.maxOutstanding = Math.max(this.maxOutstanding, this.queue.length);
+    return Promise.resolve();
+  }
+  receive() {
+    return Promise.resolve(this.queue.shift()!);
+  }
+  close() {}
+}
+
+Deno.test("runEcho() keeps inFlight frames outstanding and drains them at the end", async () => {
+  const transport = new FakePipeline(4);
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: options(40),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.errors, 0);
+  assert.equal(r.frames, 40);
+  assert.equal(transport.maxOutstanding, 4);
+  assert.equal(transport.queue.length, 0, "nothing left in flight");
+  assert.ok(r.verified >= 40);
+});
+
+Deno.test("runEcho() counts a frame the transport mislabels", async () => {
+  const r = await runEcho(new FakePipeline(2, 7), {
+    transport: "fake",
+    options: options(20),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.deepEqual(r.errorKinds, { "wrong-index": 1 });
+});
+
+Deno.test("runEcho() refuses an inFlight the frame pool cannot hold", async () => {
+  const r = await runEcho(new FakePipeline(8), {
+    transport: "fake",
+    options: options(5),
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "failed");
+  assert.match(r.reason!, /in flight must be 1 to 7/);
+});
