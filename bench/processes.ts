@@ -55,9 +55,20 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
   return text;
 }
 
-function spawn(task: string, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+/**
+ * What to start: the name of a deno.json task, or the arguments of `deno`
+ * itself (e.g. `["run", "some_script.ts"]`), as the runner's tests do.
+ */
+export type Launch = string | { deno: string[] };
+
+function launchName(launch: Launch): string {
+  return typeof launch === "string" ? launch : launch.deno.join(" ");
+}
+
+function spawn(launch: Launch, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+  const base = typeof launch === "string" ? taskArgs(launch) : launch.deno;
   return new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(task), ...args],
+    args: [...base, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
@@ -87,15 +98,16 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `deno task <task> <args>` and resolves once it printed its ready
+ * Starts `deno task <task> <args>` (or another {@linkcode Launch}) and resolves once it printed its ready
  * line; rejects (and kills it) if it exits or stays silent past the timeout.
  */
 export async function startServer(
-  task: string,
+  launch: Launch,
   args: string[] = [],
   options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const child = spawn(task, args, options.env);
+  const task = launchName(launch);
+  const child = spawn(launch, args, options.env);
   const stderr = collect(child.stderr);
   const out = lines(child.stdout);
   const stdoutLines: string[] = [];
@@ -196,11 +208,11 @@ export interface ClientRun extends Ended {
  * timeout) and parses its result record.
  */
 export async function runClient(
-  task: string,
+  launch: Launch,
   args: string[] = [],
   options: StartOptions = {},
 ): Promise<ClientRun> {
-  const child = spawn(task, [...args, "--json"], options.env);
+  const child = spawn(launch, [...args, "--json"], options.env);
   const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
   let timedOut = false;
   const status = await withTimeout(child.status, options.timeoutMs ?? 20000, () => {

@@ -69,7 +69,8 @@ export interface ResultRecord {
   runtime: RuntimeInfo;
 }
 
-const pinned: Record<string, string> = Object.fromEntries(
+/** Each npm package of deno.json's imports with the version it is pinned to. */
+export const PINNED_VERSIONS: Readonly<Record<string, string>> = Object.fromEntries(
   Object.entries(config.imports as Record<string, string>).map(([name, spec]) => [
     name,
     spec.slice(spec.lastIndexOf("@") + 1),
@@ -90,7 +91,7 @@ export function runtimeInfo(
     typescript: Deno.version.typescript,
     platform: `${Deno.build.os} ${Deno.build.arch}`,
     packages: {
-      ...Object.fromEntries(packages.map((name) => [name, pinned[name] ?? "unknown"])),
+      ...Object.fromEntries(packages.map((name) => [name, PINNED_VERSIONS[name] ?? "unknown"])),
       ...extra,
     },
   };

@@ -1,0 +1,179 @@
+#!/usr/bin/env -S deno run --allow-run --allow-read --allow-write --allow-env --allow-ffi --allow-sys
+/**
+ * The runner: every transport head to head, as real processes, and a report.
+ *
+ *     deno task bench                                   # every transport, 1080p, 3 runs
+ *     deno task bench --sizes 480p,1080p,4k --runs 5
+ *     deno task bench --only shm,zmq --seconds 3 --out results/today
+ *     deno task bench --quick                           # about a minute, for a first look
+ *     deno task bench --compare results/a results/b     # what changed between two reports
+ *
+ * Permissions: --allow-run to start `Deno.execPath()` (whose path is only
+ * known at run time, so it cannot be listed), --allow-read/--allow-write for
+ * the result folder, --allow-ffi and --allow-env for sharp (the PNG chart),
+ * --allow-sys for the machine description.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { errorLine, runMain } from "../common/cli.ts";
+import { numberFlag, UsageError } from "../common/flags.ts";
+import { parseSize } from "../common/frame.ts";
+import { type Cell, CELLS, selectCells } from "./cells.ts";
+import { compareResults, readResults } from "./compare.ts";
+import { machineInfo } from "./machine.ts";
+import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
+import { runCells } from "./runner.ts";
+
+const HELP = `Usage: deno task bench [flags]
+       deno task bench --compare FOLDER_A FOLDER_B
+
+Runs every transport's server and client as real processes and writes a report.
+
+Flags:
+  --sizes LIST     frame sizes, comma-separated: 480p, 720p, 1080p, 4k or WxH (default 1080p)
+  --runs N         repetitions of each cell, interleaved (default 3)
+  --seconds S      seconds measured per run (default 5)
+  --warmup S       seconds of warm-up per run (default 1)
+  --only LIST      transports or cells to run, comma-separated (e.g. zmq,shm or "zmq ipc")
+  --out FOLDER     where to write the report (default results/<date-time>)
+  --quick          a first look in about a minute: 1 run of 1 s each at 1080p
+  --compare        compare two result folders instead of running
+  --help           print this help`;
+
+/** Options for {@linkcode bench}. */
+export interface BenchOptions {
+  /** The cells to run. Default: every cell. */
+  cells?: readonly Cell[];
+  /** Frame sizes. Default: `["1080p"]`. */
+  sizes?: string[];
+  /** Repetitions. Default: 3. */
+  runs?: number;
+  /** Seconds measured per run. Default: 5. */
+  seconds?: number;
+  /** Seconds of warm-up per run. Default: 1. */
+  warmup?: number;
+  /** Folder for the outputs. Default: `results/<date-time>` in the project. */
+  out?: string;
+  /** How the run was started, for the report. Default: `deno task bench`. */
+  command?: string;
+  /** Progress lines. Default: a line on stderr per run. */
+  progress?: (line: string) => void;
+}
+
+/** Writes the PNG version of the chart with sharp (libvips); returns false if it cannot. */
+async function writePng(svg: string, path: string): Promise<boolean> {
+  try {
+    const { default: sharp } = await import("sharp");
+    await sharp(new TextEncoder().encode(svg), { density: 144 }).png().toFile(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the cells and writes report.md, results.json, results.csv, chart.svg and chart.png into `out`. */
+export async function bench(
+  options: BenchOptions = {},
+): Promise<{ results: BenchResults; out: string }> {
+  const stamp = new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "");
+  const out = options.out ?? `${new URL("../results/", import.meta.url).pathname}${stamp}`;
+  const settings = {
+    sizes: options.sizes ?? ["1080p"],
+    runs: options.runs ?? 3,
+    seconds: options.seconds ?? 5,
+    warmup: options.warmup ?? 1,
+  };
+  const cells = [...(options.cells ?? CELLS)];
+  const machine = await machineInfo(options.command ?? "deno task bench");
+  const progress = options.progress ?? ((line: string) => console.error(line));
+  const runs = await runCells(cells, {
+    ...settings,
+    onProgress(line, done) {
+      if (!done) return;
+      const fps = done.record ? `${done.record.fps.toFixed(1)} fps` : "";
+      progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
+    },
+  });
+  const results: BenchResults = { machine, settings, cells, runs };
+  await Deno.mkdir(out, { recursive: true });
+  const svg = svgChart(results);
+  await Deno.writeTextFile(`${out}/results.json`, JSON.stringify(results, null, 2) + "\n");
+  await Deno.writeTextFile(`${out}/results.csv`, csvReport(results));
+  await Deno.writeTextFile(`${out}/chart.svg`, svg);
+  const png = await writePng(svg, `${out}/chart.png`);
+  await Deno.writeTextFile(
+    `${out}/report.md`,
+    markdownReport(results) + `\n![fps per transport](chart.${png ? "png" : "svg"})\n`,
+  );
+  return { results, out };
+}
+
+function list(value: unknown): string[] {
+  return typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : [];
+}
+
+if (import.meta.main) {
+  runMain("bench", async (args) => {
+    let values: Record<string, string | boolean | undefined>, positionals: string[];
+    try {
+      ({ values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          sizes: { type: "string", default: "1080p" },
+          runs: { type: "string", default: "3" },
+          seconds: { type: "string", default: "5" },
+          warmup: { type: "string", default: "1" },
+          only: { type: "string" },
+          out: { type: "string" },
+          quick: { type: "boolean" },
+          compare: { type: "boolean" },
+          help: { type: "boolean" },
+        },
+      }));
+    } catch (error) {
+      throw new UsageError(errorLine(error).split(/\.\s/)[0].replace(/'/g, ""));
+    }
+    if (values.help) return console.log(HELP);
+    if (values.compare) {
+      if (positionals.length !== 2) throw new UsageError("--compare takes two result folders");
+      const [a, b] = await Promise.all(positionals.map(readResults));
+      console.log(compareResults(a, b));
+      return;
+    }
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const sizes = list(values.sizes);
+    for (const size of sizes) {
+      try {
+        parseSize(size);
+      } catch (error) {
+        throw new UsageError(`--sizes: ${(error as Error).message}`);
+      }
+    }
+    let cells: Cell[];
+    try {
+      cells = selectCells(CELLS, list(values.only));
+    } catch (error) {
+      throw new UsageError(`--only: ${(error as Error).message}`);
+    }
+    const quick = values.quick === true;
+    const { results, out } = await bench({
+      cells,
+      sizes: sizes.length ? sizes : ["1080p"],
+      runs: quick ? 1 : numberFlag("runs", values.runs, { integer: true }),
+      seconds: quick ? 1 : numberFlag("seconds", values.seconds),
+      warmup: quick ? 0.5 : numberFlag("warmup", values.warmup, { inclusive: true }),
+      out: values.out as string | undefined,
+      command: ["deno task bench", ...args].join(" "),
+    });
+    console.log(terminalTable(results));
+    console.log(`\nreport: ${out}/report.md`);
+    const failed = results.runs.filter((r) => r.status !== "ok").length;
+    if (failed > 0) {
+      console.error(`bench: ${failed} of ${results.runs.length} runs failed (see the report)`);
+      return 1;
+    }
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * What the runner measures: one cell per transport and variant, each a client
+ * (and a server) started from the same deno.json tasks a user runs by hand.
+ *
+ * @module
+ */
+
+import type { Launch } from "./processes.ts";
+
+/** One transport variant the runner measures. */
+export interface Cell {
+  /** Short unique name, also what `--only` matches (by its transport, before the space, or whole). */
+  name: string;
+  /** Transport name as the client records it. */
+  transport: string;
+  /** One line for the report on what is measured. */
+  description: string;
+  /** The server to start first, if any: what to launch and its arguments. */
+  server?: { launch: Launch; args: string[] };
+  /** The client: what to launch and its arguments (the runner adds the size, time and --json). */
+  client: { launch: Launch; args: string[] };
+  /**
+   * The Python study's fps for the same design (1920x1080 echo), to put
+   * beside ours scaled by each side's baseline; undefined when it had none.
+   */
+  study?: number;
+}
+
+/** The study's same-process baseline, fps at 1920x1080. */
+export const STUDY_BASELINE_FPS = 105;
+
+const ZMQ_TCP = "tcp://127.0.0.1:5599";
+
+/** Every cell, in report order. */
+export const CELLS: readonly Cell[] = [
+  {
+    name: "baseline",
+    transport: "baseline",
+    description: "same process: one copy, then the same verification as every client",
+    client: { launch: "baseline", args: [] },
+    study: STUDY_BASELINE_FPS,
+  },
+  {
+    name: "zmq ipc",
+    transport: "zmq",
+    description: "ZeroMQ REQ/REP over a unix socket (libzmq through FFI)",
+    server: { launch: "zmq:server", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
+    client: { launch: "zmq:client", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
+    study: 50,
+  },
+  {
+    name: "zmq tcp",
+    transport: "zmq",
+    description: "ZeroMQ REQ/REP over TCP loopback",
+    server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
+    client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
+  },
+];
+
+/** The cells whose name or transport is in `only` (all when `only` is empty). */
+export function selectCells(cells: readonly Cell[], only: readonly string[]): Cell[] {
+  if (only.length === 0) return [...cells];
+  const unknown = only.filter((o) => !cells.some((c) => c.name === o || c.transport === o));
+  if (unknown.length > 0) {
+    const known = [...new Set(cells.flatMap((c) => [c.transport, c.name]))].join(", ");
+    throw new Error(`unknown transport or cell: ${unknown.join(", ")} (known: ${known})`);
+  }
+  return cells.filter((c) => only.includes(c.name) || only.includes(c.transport));
+}
