@@ -206,8 +206,9 @@ export async function runEcho(
       }
     }
   } catch (error) {
-    status = "failed";
-    reason = errorLine(error);
+    // A transport interrupted by Ctrl-C while waiting is an interruption, not a failure.
+    status = run.signal?.aborted ? "interrupted" : "failed";
+    reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
   } finally {
     display?.close();
     try {
