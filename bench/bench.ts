@@ -22,6 +22,7 @@ import { numberFlag, UsageError } from "../common/flags.ts";
 import { parseSize } from "../common/frame.ts";
 import { type Cell, CELLS, selectCells } from "./cells.ts";
 import { compareResults, readResults } from "./compare.ts";
+import { defaultFbench, measureLimits } from "./limits.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
 import { runCells } from "./runner.ts";
@@ -38,6 +39,8 @@ Flags:
   --warmup S       seconds of warm-up per run (default 1)
   --only LIST      transports or cells to run, comma-separated (e.g. zmq,shm or "zmq ipc")
   --out FOLDER     where to write the report (default results/<date-time>)
+  --limits PATH    fbench (shared/limits) to measure the machine's limits with, or "off"
+                   (default ../shared/limits/fbench when it exists)
   --quick          a first look in about a minute: 1 run of 1 s each at 1080p
   --compare        compare two result folders instead of running
   --help           print this help`;
@@ -56,6 +59,10 @@ export interface BenchOptions {
   warmup?: number;
   /** Folder for the outputs. Default: `results/<date-time>` in the project. */
   out?: string;
+  /** fbench to measure the machine's limits with first. Default: none. */
+  fbench?: string;
+  /** Seconds per fbench repetition. Default: 1. */
+  limitSeconds?: number;
   /** How the run was started, for the report. Default: `deno task bench`. */
   command?: string;
   /** Progress lines. Default: a line on stderr per run. */
@@ -88,6 +95,16 @@ export async function bench(
   const cells = [...(options.cells ?? CELLS)];
   const machine = await machineInfo(options.command ?? "deno task bench");
   const progress = options.progress ?? ((line: string) => console.error(line));
+  const limitTests = [...new Set(cells.flatMap((c) => (c.limit ? [c.limit] : [])))];
+  const limits = options.fbench
+    ? await measureLimits(
+      options.fbench,
+      limitTests,
+      settings.sizes.map((size) => parseSize(size).frameBytes),
+      options.limitSeconds ?? 1,
+      progress,
+    )
+    : [];
   const runs = await runCells(cells, {
     ...settings,
     onProgress(line, done) {
@@ -96,7 +113,7 @@ export async function bench(
       progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
     },
   });
-  const results: BenchResults = { machine, settings, cells, runs };
+  const results: BenchResults = { machine, settings, cells, runs, limits };
   await Deno.mkdir(out, { recursive: true });
   const svg = svgChart(results);
   await Deno.writeTextFile(`${out}/results.json`, JSON.stringify(results, null, 2) + "\n");
@@ -128,6 +145,7 @@ if (import.meta.main) {
           warmup: { type: "string", default: "1" },
           only: { type: "string" },
           out: { type: "string" },
+          limits: { type: "string" },
           quick: { type: "boolean" },
           compare: { type: "boolean" },
           help: { type: "boolean" },
@@ -159,6 +177,9 @@ if (import.meta.main) {
       throw new UsageError(`--only: ${(error as Error).message}`);
     }
     const quick = values.quick === true;
+    const fbench = values.limits === "off"
+      ? undefined
+      : (values.limits as string | undefined) ?? defaultFbench();
     const { results, out } = await bench({
       cells,
       sizes: sizes.length ? sizes : ["1080p"],
@@ -166,6 +187,8 @@ if (import.meta.main) {
       seconds: quick ? 1 : numberFlag("seconds", values.seconds),
       warmup: quick ? 0.5 : numberFlag("warmup", values.warmup, { inclusive: true }),
       out: values.out as string | undefined,
+      fbench,
+      limitSeconds: quick ? 0.3 : 1,
       command: ["deno task bench", ...args].join(" "),
     });
     console.log(terminalTable(results));

@@ -19,6 +19,8 @@ export interface Cell {
   server?: { launch: Launch; args: string[] };
   /** The client: what to launch and its arguments (the runner adds the size, time and --json). */
   client: { launch: Launch; args: string[] };
+  /** The fbench test of the machine's limit for this design (see limits.ts), if any. */
+  limit?: string;
   /**
    * The Python study's fps for the same design (1920x1080 echo), to put
    * beside ours scaled by each side's baseline; undefined when it had none.
@@ -38,6 +40,7 @@ export const CELLS: readonly Cell[] = [
     transport: "baseline",
     description: "same process: one copy, then the same verification as every client",
     client: { launch: "baseline", args: [] },
+    limit: "memcpy",
     study: STUDY_BASELINE_FPS,
   },
   {
@@ -46,6 +49,7 @@ export const CELLS: readonly Cell[] = [
     description: "ZeroMQ REQ/REP over a unix socket (libzmq through FFI)",
     server: { launch: "zmq:server", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
     client: { launch: "zmq:client", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
+    limit: "echo_unix",
     study: 50,
   },
   {
@@ -54,6 +58,7 @@ export const CELLS: readonly Cell[] = [
     description: "ZeroMQ REQ/REP over TCP loopback",
     server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
     client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
+    limit: "echo_tcp",
   },
 ];
 

@@ -7,6 +7,7 @@
  */
 
 import { type Cell, STUDY_BASELINE_FPS } from "./cells.ts";
+import { type Limit, LIMIT_TESTS } from "./limits.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { CellRun } from "./runner.ts";
 import { type Spread, spread } from "./stats.ts";
@@ -43,6 +44,9 @@ export interface CellSummary {
   vsBaseline: number;
   /** The Python study's fps for this design over its own baseline (105 fps). */
   studyVsBaseline?: number;
+  /** The machine limit this cell is judged against, and the median fps over it. */
+  limitTest?: string;
+  vsLimit: number;
 }
 
 /** Everything one benchmark run produced: what `results.json` holds. */
@@ -55,6 +59,8 @@ export interface BenchResults {
   cells: Cell[];
   /** Every run. */
   runs: CellRun[];
+  /** The machine's limits measured in the same sitting (empty without fbench). */
+  limits: Limit[];
 }
 
 const median = (values: number[]) => spread(values).median;
@@ -91,11 +97,19 @@ export function summarize(results: BenchResults): CellSummary[] {
           ...new Set(runs.filter((r) => r.status !== "ok").map((r) => r.reason ?? "failed")),
         ],
         vsBaseline: NaN,
+        limitTest: cell.limit,
+        vsLimit: NaN,
         studyVsBaseline: cell.study === undefined ? undefined : cell.study / STUDY_BASELINE_FPS,
       });
     }
     const baseline = summaries.find((s) => s.transport === "baseline")?.fps.median ?? NaN;
-    for (const s of summaries) s.vsBaseline = s.fps.median / baseline;
+    for (const s of summaries) {
+      s.vsBaseline = s.fps.median / baseline;
+      const limit = (results.limits ?? []).find((l) =>
+        l.test === s.limitTest && l.frameBytes === s.frameBytes
+      );
+      s.vsLimit = limit ? s.fps.median / limit.fps : NaN;
+    }
     out.push(...summaries);
   }
   return out;
@@ -116,6 +130,10 @@ function fpsCell(s: CellSummary): string {
 
 function ratio(n: number | undefined): string {
   return n === undefined || !Number.isFinite(n) ? "–" : `${n.toFixed(n < 0.1 ? 3 : 2)}x`;
+}
+
+function limitCell(s: CellSummary): string {
+  return Number.isFinite(s.vsLimit) ? `${ratio(s.vsLimit)} ${s.limitTest}` : "–";
 }
 
 function sizeTitle(size: string, summaries: CellSummary[]): string {
@@ -140,16 +158,22 @@ export function markdownReport(results: BenchResults): string {
     lines.push(
       `## ${sizeTitle(size, summaries)}`,
       "",
-      "| transport | fps, median (min–max) | vs baseline | study vs its baseline | MB/s | round trip p50 / p99 ms | CPU ms/frame client / server | frames verified / failed |",
-      "|---|--:|--:|--:|--:|--:|--:|--:|",
+      "| transport | fps, median (min–max) | vs baseline | vs C limit | study vs its baseline | MB/s | round trip p50 / p99 ms | CPU ms/frame client / server | frames verified / failed |",
+      "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     );
     for (const s of summaries.filter((x) => x.size === size)) {
       lines.push(
-        `| ${s.cell} | ${fpsCell(s)} | ${ratio(s.vsBaseline)} | ${ratio(s.studyVsBaseline)} | ${
-          fmt(s.mbPerS)
-        } | ${fmt(s.p50Ms)} / ${fmt(s.p99Ms)} | ${fmt(s.cpuClientMs)} / ${
-          fmt(s.cpuServerMs)
-        } | ${s.verified} / ${s.errors} |`,
+        [
+          s.cell,
+          fpsCell(s),
+          ratio(s.vsBaseline),
+          limitCell(s),
+          ratio(s.studyVsBaseline),
+          fmt(s.mbPerS),
+          `${fmt(s.p50Ms)} / ${fmt(s.p99Ms)}`,
+          `${fmt(s.cpuClientMs)} / ${fmt(s.cpuServerMs)}`,
+          `${s.verified} / ${s.errors}`,
+        ].join(" | ").replace(/^/, "| ").concat(" |"),
       );
     }
     lines.push("");
@@ -166,6 +190,20 @@ export function markdownReport(results: BenchResults): string {
     }
     lines.push("");
   }
+  if ((results.limits ?? []).length > 0) {
+    lines.push(
+      "## The machine's limits (C, measured right before the transports)",
+      "",
+      "| fbench test | frame bytes | fps (min–max) | what it measures |",
+      "|---|--:|--:|---|",
+      ...results.limits.map((l) =>
+        `| ${l.test} | ${l.frameBytes} | ${fmt(l.fps)} (${fmt(l.minFps)}–${fmt(l.maxFps)}) | ${
+          LIMIT_TESTS[l.test] ?? ""
+        } |`
+      ),
+      "",
+    );
+  }
   lines.push(
     "## Method",
     "",
@@ -173,6 +211,7 @@ export function markdownReport(results: BenchResults): string {
     `- ${settings.runs} run(s) of each cell, interleaved (each repetition goes through every cell, rotated one place, so that drift on a noisy machine does not favour one transport); the table shows the median and the min–max of the runs.`,
     "- fps = round trips per second; MB/s = raw frame bytes one way per second; round trip = send to last byte received back; CPU = user + system time per frame of the client process, and of the server process from its ready line to its exit (warm-up included).",
     `- vs baseline = this cell's median fps over the in-process baseline's in the same run. Study vs its baseline = the Python study's fps for the same design over its own baseline (${STUDY_BASELINE_FPS} fps at 1920x1080), to compare designs on like terms across machines.`,
+    "- vs C limit = this cell's median fps over the matching limit of the machine, measured in C by fbench (shared/limits) in the same sitting: memcpy for the baseline, an echo over the same kind of socket for the transports, a shared-memory ring for shared memory.",
     "- A run that fails, hangs, or has a single frame that fails verification is marked failed and left out of the statistics.",
     "",
     "Transports:",
@@ -249,13 +288,22 @@ export function terminalTable(results: BenchResults): string {
       ? "failed"
       : `${fmt(s.fps.median)}${s.fps.n > 1 ? ` (${fmt(s.fps.min)}-${fmt(s.fps.max)})` : ""}`,
     ratio(s.vsBaseline),
+    limitCell(s),
     s.ok === 0 ? "" : `${fmt(s.p50Ms)}/${fmt(s.p99Ms)}`,
     s.failures.length ? s.failures[0].slice(0, 60) : `${s.errors} errors`,
   ]);
-  const head = ["transport", "size", "fps (min-max)", "vs base", "RTT p50/p99 ms", "notes"];
+  const head = [
+    "transport",
+    "size",
+    "fps (min-max)",
+    "vs base",
+    "vs limit",
+    "RTT p50/p99 ms",
+    "notes",
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
-    r.map((c, i) => i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ")
+    r.map((c, i) => i >= 2 && i <= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ")
       .trimEnd();
   return [line(head), ...rows.map(line)].join("\n");
 }

@@ -63,12 +63,17 @@ function results(scale: number): BenchResults {
       command: "deno task bench --runs 3",
     },
     settings: { sizes: ["1080p"], runs: 3, seconds: 5, warmup: 1 },
+    limits: [
+      { test: "memcpy", frameBytes: 6220800, fps: 10000, minFps: 9900, maxFps: 10100 },
+      { test: "echo_unix", frameBytes: 6220800, fps: 1000, minFps: 950, maxFps: 1050 },
+    ],
     cells: [
       {
         name: "baseline",
         transport: "baseline",
         description: "same process",
         client: { launch: "baseline", args: [] },
+        limit: "memcpy",
         study: 105,
       },
       {
@@ -76,6 +81,7 @@ function results(scale: number): BenchResults {
         transport: "zmq",
         description: "ZeroMQ",
         client: { launch: "zmq:client", args: [] },
+        limit: "echo_unix",
         study: 50,
       },
       {
@@ -120,6 +126,9 @@ Deno.test("summarize() takes medians over good runs and ratios to the baseline",
   assert.equal(zmq.vsBaseline, 310 / 2000);
   assert.equal(zmq.studyVsBaseline, 50 / 105);
   assert.equal(zmq.cpuServerMs, 1.5);
+  assert.equal(zmq.vsLimit, 310 / 1000);
+  assert.equal(base.vsLimit, 2000 / 10000);
+  assert.ok(Number.isNaN(rest.vsLimit), "no limit measured for it");
   assert.equal(rest.studyVsBaseline, undefined);
 });
 
