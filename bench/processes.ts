@@ -33,6 +33,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Extra environment variables. */
   env?: Record<string, string>;
+  /** Send this signal to a client after this many milliseconds (fault tests). */
+  signalAfter?: { signal: Deno.Signal; ms: number };
 }
 
 /** Splits a byte stream into text lines. */
@@ -215,10 +217,18 @@ export async function runClient(
   const child = spawn(launch, [...args, "--json"], options.env);
   const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
   let timedOut = false;
+  const { signalAfter } = options;
+  const signalTimer = signalAfter &&
+    setTimeout(() => {
+      try {
+        child.kill(signalAfter.signal);
+      } catch { /* already gone */ }
+    }, signalAfter.ms);
   const status = await withTimeout(child.status, options.timeoutMs ?? 20000, () => {
     timedOut = true;
     child.kill("SIGKILL");
   });
+  clearTimeout(signalTimer);
   const out = await stdout;
   let record: ResultRecord | undefined;
   const last = out.trim().split("\n").pop() ?? "";

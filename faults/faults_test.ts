@@ -1,0 +1,127 @@
+// Faults across every transport (issue 8), table-driven over the runner's
+// cells: one case set per distinct server setup, each a real server and
+// client process. The promise under test: a benchmark never hangs, never
+// lies, and never leaves anything behind.
+import assert from "node:assert/strict";
+import { type Cell, CELLS } from "../bench/cells.ts";
+import { runClient, startServer } from "../bench/processes.ts";
+
+/** One cell per distinct server (variants sharing a server are covered once). */
+const cases: Cell[] = CELLS.filter((cell, i) =>
+  cell.server &&
+  CELLS.findIndex((c) => JSON.stringify(c.server) === JSON.stringify(cell.server)) === i
+);
+
+const SMALL = ["--size", "480p", "--warmup", "0.2"];
+
+/** Names in /dev/shm and /tmp that look like ours, to check nothing is left behind. */
+function leftovers(): Set<string> {
+  const names = new Set<string>();
+  for (const dir of ["/dev/shm", "/tmp"]) {
+    try {
+      for (const entry of Deno.readDirSync(dir)) {
+        if (entry.name.includes("framebench")) names.add(`${dir}/${entry.name}`);
+      }
+    } catch { /* no such folder on this OS */ }
+  }
+  return names;
+}
+
+function assertNothingNew(before: Set<string>, what: string) {
+  const added = [...leftovers()].filter((n) => !before.has(n));
+  assert.deepEqual(added, [], `${what} left these behind`);
+}
+
+for (const cell of cases) {
+  const server = cell.server!;
+  const client = (args: string[], options = {}) =>
+    runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
+
+  Deno.test(`faults ${cell.name}: a client killed mid-frame does not stop the server`, async () => {
+    const before = leftovers();
+    const s = await startServer(server.launch, server.args);
+    try {
+      const killed = await client(["--seconds", "30"], {
+        signalAfter: { signal: "SIGKILL", ms: 1500 },
+      });
+      assert.equal(killed.code, 137);
+      const next = await client(["--frames", "20"]);
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal(next.record?.errors, 0);
+    } finally {
+      assert.equal((await s.stop()).code, 0);
+    }
+    assertNothingNew(before, "the server");
+  });
+
+  Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
+    const before = leftovers();
+    const s = await startServer(server.launch, server.args);
+    const run = client(["--seconds", "60", "--timeout", "2"]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const killedAt = performance.now();
+    await s.stop("SIGKILL");
+    const r = await run;
+    const after = performance.now() - killedAt;
+    assert.ok(after < 10000, `the client took ${after.toFixed(0)} ms to notice`);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.record?.status, "failed");
+    assert.ok(r.record!.verified > 0, "it prints what it had measured");
+    assert.equal(r.record!.errors, 0, "no frame was counted wrong");
+    // A new server on the same endpoint starts (replacing what SIGKILL left) and cleans up.
+    const again = await startServer(server.launch, server.args);
+    assert.equal((await again.stop()).code, 0);
+    assertNothingNew(before, "a killed server, once replaced,");
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const ms of [300, 1700]) { // during start-up or warm-up, and while measuring
+      Deno.test(`faults ${cell.name}: ${signal} at ${ms} ms to client then server leaves nothing behind`, async () => {
+        const before = leftovers();
+        const s = await startServer(server.launch, server.args);
+        let stopped = false;
+        try {
+          const r = await client(["--seconds", "30"], { signalAfter: { signal, ms } });
+          if (ms >= 1700 || r.record) {
+            // Past start-up the client reports what it measured and exits 130.
+            assert.equal(r.code, 130, r.stderr);
+            assert.equal(r.record?.status, "interrupted");
+            assert.equal(r.record?.errors, 0);
+          } else {
+            // A signal during start-up, before the handler is installed, ends
+            // the process by the signal's default action: nothing was opened yet.
+            assert.equal(r.code, 128 + (signal === "SIGINT" ? 2 : 15), r.stderr);
+          }
+          const stop = await s.stop(signal);
+          stopped = true;
+          assert.equal(stop.code, 0, stop.stderr);
+          assert.ok(stop.stopped, "the server printed its stopped line");
+        } finally {
+          if (!stopped) await s.stop("SIGKILL");
+        }
+        assertNothingNew(before, `${signal}`);
+        // The endpoint is free again.
+        const again = await startServer(server.launch, server.args);
+        assert.equal((await again.stop()).code, 0);
+      });
+    }
+  }
+
+  Deno.test(`faults ${cell.name}: four clients at once are all served, every frame verified`, async () => {
+    const s = await startServer(server.launch, server.args);
+    try {
+      const runs = await Promise.all(
+        [1, 2, 3, 4].map(() => client(["--frames", "40"], { timeoutMs: 60000 })),
+      );
+      for (const r of runs) {
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.record?.errors, 0);
+        assert.ok(r.record!.verified >= 40);
+      }
+    } finally {
+      const stop = await s.stop();
+      assert.equal(stop.code, 0);
+      assert.ok(stop.stopped!.frames >= 160);
+    }
+  });
+}
