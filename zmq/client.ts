@@ -19,6 +19,7 @@ import type { FrameGeometry } from "../common/frame.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
+import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, libzmqVersion, Message, type Socket, ZMQ } from "./libzmq.ts";
 import { SOCKET_BUFFER_BYTES } from "./server.ts";
 
@@ -51,23 +52,30 @@ export class ZmqEcho implements EchoTransport {
   readonly #signal?: AbortSignal;
   readonly #context = new Context();
   readonly #socket: Socket;
+  readonly #buffers: IpcBuffers | undefined;
   readonly #properties = new Uint8Array(PROPERTIES_BYTES);
   #reply: Message[] = [];
 
   constructor(options: ZmqEchoOptions) {
-    this.endpoint = parseEndpoint(options.endpoint ?? ENDPOINT_FLAG.endpoint.default!).url;
+    const endpoint = parseEndpoint(options.endpoint ?? ENDPOINT_FLAG.endpoint.default!);
+    this.endpoint = endpoint.url;
     this.#geometry = options.geometry;
     this.#timeoutMs = (options.timeoutSeconds ?? 5) * 1000;
     this.#signal = options.signal;
     this.#socket = this.#context.socket(ZMQ.REQ);
     this.#socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
     this.#socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
+    // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
+    if (endpoint.ipcPath) {
+      this.#buffers = new IpcBuffers(this.#context, this.#socket, SOCKET_BUFFER_BYTES);
+    }
     this.#socket.connect(this.endpoint);
   }
 
   async roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
     for (const part of this.#reply) part.close();
     this.#reply = [];
+    this.#buffers?.update();
     const { width, height, format } = this.#geometry;
     encodeProperties(
       {
@@ -120,6 +128,7 @@ export class ZmqEcho implements EchoTransport {
   close(): void {
     for (const part of this.#reply) part.close();
     this.#reply = [];
+    this.#buffers?.close();
     this.#socket.close();
     this.#context.term();
   }

@@ -29,6 +29,7 @@
 
 /** libzmq constants used here (zmq.h, 4.3). */
 export const ZMQ = {
+  PAIR: 0,
   REQ: 3,
   REP: 4,
   DONTWAIT: 1,
@@ -42,6 +43,8 @@ export const ZMQ = {
   RCVHWM: 24,
   POLLIN: 1,
   POLLOUT: 2,
+  EVENT_CONNECTED: 0x0001,
+  EVENT_ACCEPTED: 0x0020,
 } as const;
 
 /** errno value of "resource temporarily unavailable" on Linux. */
@@ -59,6 +62,7 @@ const symbols = {
   zmq_getsockopt: { parameters: ["pointer", "i32", "buffer", "buffer"], result: "i32" },
   zmq_bind: { parameters: ["pointer", "buffer"], result: "i32" },
   zmq_connect: { parameters: ["pointer", "buffer"], result: "i32" },
+  zmq_socket_monitor: { parameters: ["pointer", "buffer", "i32"], result: "i32" },
   zmq_msg_init: { parameters: ["buffer"], result: "i32" },
   zmq_msg_init_size: { parameters: ["buffer", "usize"], result: "i32" },
   zmq_msg_init_data: {
@@ -273,6 +277,14 @@ export class Socket {
   /** Connects to `endpoint`; the connection itself is made in the background. */
   connect(endpoint: string): void {
     check(zmq().zmq_connect(this.#ptr, cString(endpoint)), `cannot connect to ${endpoint}`);
+  }
+
+  /**
+   * Publishes this socket's `events` (e.g. {@linkcode ZMQ.EVENT_ACCEPTED}) on
+   * the inproc endpoint `endpoint`, for a PAIR socket of the same context.
+   */
+  monitor(endpoint: string, events: number): void {
+    check(zmq().zmq_socket_monitor(this.#ptr, cString(endpoint), events), "zmq_socket_monitor");
   }
 
   /**

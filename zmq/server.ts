@@ -23,6 +23,7 @@ import { decodeProperties } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
 import { unixSocketInUse } from "../common/unix_socket.ts";
 import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
+import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, Message, type Socket, ZMQ } from "./libzmq.ts";
 
 /** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
@@ -83,6 +84,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
   const stats = new ServerStats("zmq");
   const context = new Context();
   let socket: Socket | undefined;
+  let buffers: IpcBuffers | undefined;
   let bound = false;
   try {
     socket = context.socket(ZMQ.REP);
@@ -90,13 +92,17 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
     // libzmq drops a peer whose message part is larger, before buffering it.
     socket.setOption64(ZMQ.MAXMSGSIZE, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
+    if (endpoint.ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
     socket.bind(endpoint.url);
     bound = true;
     if (endpoint.ipcPath) await Deno.chmod(endpoint.ipcPath, 0o600);
     stats.ready(endpoint.url);
     while (!options.signal.aborted) {
       // Short waits so that Ctrl-C is seen within 200 ms.
-      if (!await socket.wait(200)) continue;
+      const ready = await socket.wait(200);
+      buffers?.update();
+      if (!ready) continue;
       const parts = socket.receiveParts();
       if (!parts) continue;
       const problem = checkRequest(parts);
@@ -111,6 +117,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
       else stats.refuse("reply dropped: the client is not reading");
     }
   } finally {
+    buffers?.close();
     socket?.close();
     context.term();
     // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
