@@ -96,8 +96,8 @@ function stderrLine(line: string): void {
  * Runs the echo loop until the measured time or frame count is reached, the
  * signal aborts (status `interrupted`), the window is closed, or the transport
  * fails (status `failed`), and returns the result record. Round trips still in
- * flight at the end are drained and verified but not measured. A failed transport gives status `failed` and the figures
- * measured up to then; it does not throw.
+ * flight at the end are drained and verified but not measured. It does not
+ * throw: a failed run still returns the figures measured up to then.
  */
 export async function runEcho(
   transport: EchoTransport | PipelinedTransport,
@@ -197,11 +197,11 @@ export async function runEcho(
       const now = performance.now();
       if (now >= nextProgress) {
         nextProgress = now + 1000;
-        const s = meter.summary();
+        const fps = meter.measuring ? meter.frames / (meter.elapsedMs / 1000) : 0;
         progress(
-          `${label}: ${meter.measuring ? "" : "warm-up, "}${s.fps.toFixed(1)} fps, ${
-            s.mbPerS.toFixed(0)
-          } MB/s, p50 ${s.latencyMs.p50.toFixed(2)} ms, ${errors} errors`,
+          `${label}: ${meter.measuring ? `${fps.toFixed(1)} fps` : "warm-up"}, last round trip ${
+            latency.toFixed(2)
+          } ms, ${errors} errors`,
         );
       }
     }
