@@ -139,6 +139,8 @@ export async function runEcho(
     let done = 0; // frames back (or refused)
     let stopping = false;
     meter.start();
+    // A run whose frames are all refused never starts measuring: it ends here.
+    const deadline = performance.now() + (options.warmup + options.seconds) * 1000;
     let nextProgress = performance.now() + 1000;
     while (!stopping || done < sent) {
       if (!stopping && (run.signal?.aborted || display?.closed)) {
@@ -170,6 +172,7 @@ export async function runEcho(
         if (!(error instanceof FrameRefused)) throw error;
         count("refused", `frame ${index}: refused: ${error.message}`);
         if (options.strict) throw new Error(`--strict: ${firstError}`);
+        if (!meter.measuring && performance.now() >= deadline) stopping = true;
         continue;
       }
       const latency = performance.now() - sentAt[index % source.poolSize];

@@ -158,3 +158,21 @@ Deno.test("runEcho() refuses an inFlight the frame pool cannot hold", async () =
   assert.equal(r.status, "failed");
   assert.match(r.reason!, /in flight must be 1 to 7/);
 });
+
+Deno.test("runEcho() ends a run whose every frame is refused when its time is up", async () => {
+  const transport: EchoTransport = {
+    endpoint: "fake://",
+    roundTrip: () => Promise.reject(new FrameRefused("never")),
+    close() {},
+  };
+  const opts = { ...options(1000), seconds: 0.2, warmup: 0.1 };
+  const r = await runEcho(transport, {
+    transport: "fake",
+    options: opts,
+    runtime: runtimeInfo(),
+    progress: quiet,
+  });
+  assert.equal(r.status, "ok");
+  assert.equal(r.frames, 0);
+  assert.ok(r.errors > 0 && r.errorKinds.refused === r.errors);
+});

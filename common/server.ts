@@ -39,6 +39,7 @@ export class ServerStats {
   refused = 0;
   readonly #transport: string;
   #cpuStart = 0;
+  #lastLog = -Infinity;
 
   constructor(transport: string) {
     this.#transport = transport;
@@ -57,10 +58,18 @@ export class ServerStats {
     console.log(JSON.stringify(event));
   }
 
-  /** Counts a refused message and logs its one-line reason on stderr. */
+  /**
+   * Counts a refused message and logs its one-line reason on stderr: each of
+   * the first 5, then at most one line a second, so that a client sending
+   * garbage in a loop cannot flood the log.
+   */
   refuse(reason: string): void {
     this.refused++;
-    console.error(`${this.#transport}:server: refused a message: ${reason}`);
+    const now = performance.now();
+    if (this.refused > 5 && now - this.#lastLog < 1000) return;
+    this.#lastLog = now;
+    const total = this.refused > 5 ? ` (${this.refused} refused so far)` : "";
+    console.error(`${this.#transport}:server: refused a message: ${reason}${total}`);
   }
 
   /** Prints the stopped line. */
