@@ -31,7 +31,10 @@ export interface Cell {
 /** The study's same-process baseline, fps at 1920x1080. */
 export const STUDY_BASELINE_FPS = 105;
 
+// Endpoints of the runner's own servers, apart from the defaults a user's
+// servers started by hand would take.
 const ZMQ_TCP = "tcp://127.0.0.1:5599";
+const GRPC_PORT = "50599";
 
 /** Every cell, in report order. */
 export const CELLS: readonly Cell[] = [
@@ -58,6 +61,23 @@ export const CELLS: readonly Cell[] = [
     description: "ZeroMQ REQ/REP over TCP loopback",
     server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
     client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
+    limit: "echo_tcp",
+  },
+  {
+    name: "grpc unary",
+    transport: "grpc",
+    description: "gRPC (grpc-js) unary Echo call per frame, TCP loopback",
+    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
+    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "unary"] },
+    limit: "echo_tcp",
+    study: 25,
+  },
+  {
+    name: "grpc stream",
+    transport: "grpc",
+    description: "gRPC (grpc-js) bidirectional EchoStream, 3 frames in flight, TCP loopback",
+    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
+    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
     limit: "echo_tcp",
   },
 ];

@@ -1,0 +1,383 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
+/**
+ * The gRPC echo client: sends frames to `deno task grpc:server` and verifies
+ * every frame that comes back.
+ *
+ *     deno task grpc:client [--variant unary|stream] [--in-flight N] [--chunk-bytes N]
+ *                           [--port 50051 | --unix PATH] [--size 1080p] [--json]
+ *
+ * - `unary`: one `Echo` call per frame, each with a deadline of `--timeout`
+ *   seconds; `--in-flight N` keeps N calls going at once (default 1, as in
+ *   the original study).
+ * - `stream`: one `EchoStream` call carries every frame; `--in-flight N`
+ *   frames are sent ahead of the replies (default {@linkcode DEFAULT_STREAM_IN_FLIGHT});
+ *   `--chunk-bytes N` sends each frame as messages of N pixel bytes, which
+ *   the client puts back together and verifies whole. A stream has no end
+ *   time to set as its deadline: a reply that does not come within
+ *   `--timeout` seconds cancels the call and ends the run instead.
+ *
+ * Copies of a frame on the way out: encoding (./frame_codec.ts) copies the
+ * pixels once into a message buffer of the exact size (copy 1: grpc-js takes
+ * a message as one buffer), grpc-js copies that behind its 5-byte message
+ * header (copy 2). On the way back: grpc-js gathers the DATA frames of a
+ * message into one buffer (copy 3), decoding gives the pixels as a view of it,
+ * verified in place. Chunked mode adds one: each chunk is copied into the
+ * frame being put back together (copy 4). Deno's node:http2 copies below that.
+ *
+ * @module
+ */
+
+import * as grpc from "@grpc/grpc-js";
+import { runMain, shutdownSignal } from "../common/cli.ts";
+import { FrameRefused, type PipelinedTransport, reportResult, runEcho } from "../common/echo.ts";
+import {
+  CLIENT_FLAGS,
+  type CommandSpec,
+  numberFlag,
+  parseClientFlags,
+  usage,
+  UsageError,
+} from "../common/flags.ts";
+import type { FrameGeometry } from "../common/frame.ts";
+import { runtimeInfo } from "../common/record.ts";
+import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
+import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { frameMessages, FrameSequence } from "./frame_message.ts";
+import {
+  CODEC_FLAG,
+  type CodecName,
+  frameEchoClient,
+  frameEchoService,
+  type FrameMessage,
+  parseCodec,
+  quietGrpcLog,
+} from "./service.ts";
+
+/** The variants of the client. */
+export const VARIANTS = ["unary", "stream"] as const;
+/** A variant of the client. */
+export type Variant = typeof VARIANTS[number];
+
+/** Frames in flight on a stream by default (chosen by measurement, see README.md). */
+export const DEFAULT_STREAM_IN_FLIGHT = 3;
+
+const COMMAND: CommandSpec = {
+  name: "grpc:client",
+  summary: "Sends frames to `deno task grpc:server` over gRPC and verifies the echo.",
+  variants: VARIANTS,
+  flags: {
+    ...ENDPOINT_FLAGS,
+    ...CODEC_FLAG,
+    ...WINDOW_FLAG,
+    "in-flight": {
+      type: "string",
+      description:
+        `frames sent ahead of the replies (default 1 unary, ${DEFAULT_STREAM_IN_FLIGHT} stream)`,
+    },
+    "chunk-bytes": {
+      type: "string",
+      description: "stream: send each frame as messages of this many pixel bytes",
+    },
+  },
+};
+
+/** Options for {@linkcode GrpcUnaryEcho} and {@linkcode GrpcStreamEcho}. */
+export interface GrpcEchoOptions {
+  /** Where the server is. Default: TCP 127.0.0.1:50051. */
+  endpoint?: Endpoint;
+  /** Geometry of the frames sent. */
+  geometry: FrameGeometry;
+  /** Round trips outstanding at once. Default: 1 (unary), {@linkcode DEFAULT_STREAM_IN_FLIGHT} (stream). */
+  inFlight?: number;
+  /** Stream only: pixel bytes per message. Default: a whole frame per message. */
+  chunkBytes?: number;
+  /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
+  timeoutSeconds?: number;
+  /** Message codec. Default: `frame`. */
+  codec?: CodecName;
+  /** HTTP/2 flow-control window, bytes. Default: 64 MiB. */
+  window?: number;
+}
+
+/** The one-line error for a call that ended with `error`. */
+function callError(error: grpc.ServiceError, endpoint: Endpoint, timeoutSeconds: number): Error {
+  // grpc-js appends an empty "Resolution note: " to connection errors.
+  const details = (error.details || error.message).replace(/\.? Resolution note: ?$/, "");
+  // A connection that broke shows as UNAVAILABLE, or as INTERNAL when it
+  // broke while grpc-js was writing (EPIPE): either way, the server is gone.
+  const broken = error.code === grpc.status.UNAVAILABLE ||
+    (error.code === grpc.status.INTERNAL && /EPIPE|ECONNRESET|socket hang up/.test(details));
+  if (broken) {
+    return new Error(
+      `the server at ${endpoint.url} is unreachable or gone (${details}): is \`deno task grpc:server\` running there?`,
+    );
+  }
+  switch (error.code) {
+    case grpc.status.RESOURCE_EXHAUSTED:
+    case grpc.status.INVALID_ARGUMENT:
+      return new FrameRefused(`${grpc.status[error.code]}: ${details}`);
+    case grpc.status.CANCELLED:
+      return new Error(
+        `the server at ${endpoint.url} cancelled the call (${details}): was it stopped?`,
+      );
+    case grpc.status.DEADLINE_EXCEEDED:
+      return new Error(
+        `no reply from ${endpoint.url} within ${timeoutSeconds} s (deadline exceeded)`,
+      );
+    default:
+      return new Error(`${grpc.status[error.code] ?? error.code} from ${endpoint.url}: ${details}`);
+  }
+}
+
+/** A promise that has a rejection handler, so that a failure before anyone awaits it is not unhandled. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** One `Echo` call per frame, up to `inFlight` at once. */
+export class GrpcUnaryEcho implements PipelinedTransport {
+  readonly endpoint: string;
+  readonly inFlight: number;
+  readonly #target: Endpoint;
+  readonly #geometry: FrameGeometry;
+  readonly #timeoutSeconds: number;
+  readonly #client: grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> | unknown>;
+  readonly #calls: Promise<{ index: number; frame: Uint8Array }>[] = [];
+
+  constructor(options: GrpcEchoOptions) {
+    this.#target = options.endpoint ?? parseEndpoint({});
+    this.endpoint = this.#target.url;
+    this.inFlight = options.inFlight ?? 1;
+    this.#geometry = options.geometry;
+    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+    const Client = frameEchoClient(frameEchoService(options.codec));
+    this.#client = new Client(
+      this.#target.target,
+      grpc.credentials.createInsecure(),
+      clientOptions(options.geometry.frameBytes, options.window),
+    );
+  }
+
+  send(frame: Uint8Array, index: number): Promise<void> {
+    const [message] = frameMessages(frame, index, this.#geometry);
+    const deadline = Date.now() + this.#timeoutSeconds * 1000;
+    const echo = this.#client.Echo as (
+      m: FrameMessage,
+      o: grpc.CallOptions,
+      cb: (e: grpc.ServiceError | null, r?: FrameMessage) => void,
+    ) => grpc.ClientUnaryCall;
+    this.#calls.push(handled(
+      new Promise((resolve, reject) => {
+        echo.call(this.#client, message, { deadline }, (error, reply) => {
+          if (error) reject(callError(error, this.#target, this.#timeoutSeconds));
+          else resolve({ index: reply!.index, frame: reply!.pixels });
+        });
+      }),
+    ));
+    return Promise.resolve();
+  }
+
+  receive(): Promise<{ index: number; frame: Uint8Array }> {
+    const call = this.#calls.shift();
+    if (!call) return Promise.reject(new Error("receive() with no frame in flight"));
+    return call;
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}
+
+/** One `EchoStream` call and the replies it has brought so far. */
+interface StreamCall {
+  call: grpc.ClientDuplexStream<FrameMessage, FrameMessage>;
+  /** Replies not yet taken by receive(). */
+  replies: FrameMessage[];
+  /** How the call ended, once it did with an error. */
+  failure?: Error;
+  /** True once the server ended the call. */
+  ended: boolean;
+  /** Wakes a receive() or send() that waits on this call. */
+  wake?: () => void;
+}
+
+/** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
+export class GrpcStreamEcho implements PipelinedTransport {
+  readonly endpoint: string;
+  readonly inFlight: number;
+  readonly #target: Endpoint;
+  readonly #geometry: FrameGeometry;
+  readonly #chunkBytes?: number;
+  readonly #timeoutSeconds: number;
+  readonly #client: grpc.Client & Record<string, unknown>;
+  #current?: StreamCall;
+  /** The call each frame in flight was sent on, oldest first. */
+  readonly #sentOn: StreamCall[] = [];
+  /** Chunked mode: where a frame is put back together. */
+  #assembly?: Uint8Array;
+
+  constructor(options: GrpcEchoOptions) {
+    this.#target = options.endpoint ?? parseEndpoint({});
+    this.endpoint = this.#target.url;
+    this.inFlight = options.inFlight ?? DEFAULT_STREAM_IN_FLIGHT;
+    this.#geometry = options.geometry;
+    this.#chunkBytes = options.chunkBytes;
+    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+    const Client = frameEchoClient(frameEchoService(options.codec));
+    this.#client = new Client(
+      this.#target.target,
+      grpc.credentials.createInsecure(),
+      clientOptions(options.geometry.frameBytes, options.window),
+    );
+  }
+
+  #open(): StreamCall {
+    const start = this.#client.EchoStream as () => grpc.ClientDuplexStream<
+      FrameMessage,
+      FrameMessage
+    >;
+    const call = start.call(this.#client);
+    const state: StreamCall = { call, replies: [], ended: false };
+    const wake = () => {
+      const w = state.wake;
+      state.wake = undefined;
+      w?.();
+    };
+    call.on("data", (reply: FrameMessage) => {
+      state.replies.push(reply);
+      wake();
+    });
+    call.on("error", (error: grpc.ServiceError) => {
+      state.failure = callError(error, this.#target, this.#timeoutSeconds);
+      wake();
+    });
+    call.on("end", () => {
+      state.ended = true;
+      wake();
+    });
+    call.on("drain", wake);
+    return state;
+  }
+
+  /** Waits until `state` wakes (a reply, drain, end or error) or the reply timeout passes. */
+  async #wait(state: StreamCall, what: string): Promise<void> {
+    const { promise, resolve } = Promise.withResolvers<boolean>();
+    state.wake = () => resolve(true);
+    const timer = setTimeout(() => resolve(false), this.#timeoutSeconds * 1000);
+    const woken = await promise;
+    clearTimeout(timer);
+    if (!woken) {
+      state.call.cancel();
+      throw new Error(
+        `no ${what} from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
+      );
+    }
+  }
+
+  async send(frame: Uint8Array, index: number): Promise<void> {
+    // A call that ended (the server refused a message) is replaced by a new one.
+    if (!this.#current || this.#current.failure || this.#current.ended) {
+      this.#current = this.#open();
+    }
+    const state = this.#current;
+    this.#sentOn.push(state);
+    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+      // write() returning false asks to wait for "drain" before more.
+      if (!state.call.write(message)) {
+        while (state.call.writableNeedDrain && !state.failure && !state.ended) {
+          await this.#wait(state, "progress");
+        }
+      }
+      if (state.failure || state.ended) break;
+    }
+  }
+
+  /** The next reply on `state`, waiting for it; throws when the call ended first. */
+  async #next(state: StreamCall): Promise<FrameMessage> {
+    while (state.replies.length === 0) {
+      if (state.failure) throw state.failure;
+      if (state.ended) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
+      await this.#wait(state, "reply");
+    }
+    return state.replies.shift()!;
+  }
+
+  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+    const state = this.#sentOn.shift();
+    if (!state) throw new Error("receive() with no frame in flight");
+    const first = await this.#next(state);
+    if (first.frameBytes === 0) return { index: first.index, frame: first.pixels };
+    // Chunked: put the frame back together (the copy of chunked mode),
+    // checking that its chunks come in order and cover it exactly.
+    const sequence = new FrameSequence();
+    this.#assembly ??= new Uint8Array(this.#geometry.frameBytes);
+    if (first.frameBytes !== this.#assembly.byteLength) {
+      throw new Error(
+        `a reply chunk says its frame is ${first.frameBytes} bytes, not ${this.#assembly.byteLength}`,
+      );
+    }
+    let chunk = first;
+    for (;;) {
+      const problem = sequence.accept(chunk);
+      if (problem) throw new Error(`bad reply from ${this.endpoint}: ${problem}`);
+      this.#assembly.set(chunk.pixels, chunk.offset);
+      if (sequence.frameDone) break;
+      chunk = await this.#next(state);
+    }
+    return { index: first.index, frame: this.#assembly };
+  }
+
+  close(): void {
+    this.#current?.call.end();
+    this.#client.close();
+  }
+}
+
+/** Reads `--in-flight` and `--chunk-bytes` for `variant`; throws {@linkcode UsageError}. */
+export function streamFlags(
+  variant: Variant,
+  flags: Record<string, string | boolean | undefined>,
+): { inFlight?: number; chunkBytes?: number } {
+  const inFlight = flags["in-flight"] === undefined
+    ? undefined
+    : numberFlag("in-flight", flags["in-flight"], { integer: true });
+  const chunkBytes = flags["chunk-bytes"] === undefined
+    ? undefined
+    : numberFlag("chunk-bytes", flags["chunk-bytes"], { integer: true });
+  if (chunkBytes !== undefined && variant !== "stream") {
+    throw new UsageError("--chunk-bytes needs --variant stream");
+  }
+  return { inFlight, chunkBytes };
+}
+
+if (import.meta.main) {
+  runMain(COMMAND.name, async (args) => {
+    const { help, options, flags } = parseClientFlags(args, COMMAND);
+    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
+    quietGrpcLog();
+    const variant = options.variant as Variant;
+    const endpoint = parseEndpoint(flags);
+    const { inFlight, chunkBytes } = streamFlags(variant, flags);
+    const signal = shutdownSignal();
+    const transportOptions: GrpcEchoOptions = {
+      endpoint,
+      geometry: options.geometry,
+      inFlight,
+      chunkBytes,
+      timeoutSeconds: options.timeout,
+      codec: parseCodec(flags.codec),
+      window: parseWindow(flags.window),
+    };
+    const transport = variant === "stream"
+      ? new GrpcStreamEcho(transportOptions)
+      : new GrpcUnaryEcho(transportOptions);
+    const record = await runEcho(transport, {
+      transport: "grpc",
+      options,
+      signal,
+      runtime: runtimeInfo(["@grpc/grpc-js", "@grpc/proto-loader"]),
+    });
+    return reportResult(record, options.json);
+  });
+}

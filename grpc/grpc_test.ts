@@ -1,0 +1,482 @@
+// Real gRPC servers and clients as processes, started from the same tasks a
+// user runs (deno.json), over TCP and a unix socket; and the client's
+// transports in this process against a real server process, for refusals.
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import * as grpc from "@grpc/grpc-js";
+import { lines, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import { FrameRefused } from "../common/echo.ts";
+import { frameGeometry } from "../common/frame.ts";
+import { FrameSource } from "../common/source.ts";
+import { checkFrame } from "../common/verify.ts";
+import { GrpcStreamEcho, GrpcUnaryEcho } from "./client.ts";
+import { tcpEndpoint } from "./endpoint.ts";
+import { frameEchoClient, frameEchoService, SERVICE_NAME } from "./service.ts";
+
+const SMALL = ["--size", "480p", "--warmup", "0"];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A client process whose progress lines are watched while it runs. */
+function watchClient(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...taskArgs("grpc:client"), ...args, "--json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderrLines: string[] = [];
+  const { promise: progressing, resolve } = Promise.withResolvers<void>();
+  const stderr = (async () => {
+    for await (const line of lines(child.stderr)) {
+      stderrLines.push(line);
+      if (/fps/.test(line)) resolve();
+    }
+    resolve();
+  })();
+  const stdout = new Response(child.stdout).text();
+  const ended = (async () => {
+    const status = await child.status;
+    await stderr;
+    const out = await stdout;
+    return {
+      code: status.code,
+      stderr: stderrLines.join("\n"),
+      record: JSON.parse(out.trim().split("\n").pop() || "null"),
+    };
+  })();
+  return { child, progressing, ended };
+}
+
+Deno.test("grpc: unary, stream and chunked stream over TCP, every frame verified; SIGINT stops the server cleanly", async () => {
+  const port = String(freePort());
+  const server = await startServer("grpc:server", ["--port", port]);
+  try {
+    assert.deepEqual(
+      [server.ready.event, server.ready.transport, server.ready.endpoint],
+      ["ready", "grpc", `tcp://127.0.0.1:${port}`],
+    );
+    const runs: [string[], string][] = [
+      [["--variant", "unary"], "unary"],
+      [["--variant", "unary", "--in-flight", "3"], "unary"],
+      [["--variant", "stream", "--in-flight", "3"], "stream"],
+      [["--variant", "stream", "--in-flight", "1", "--chunk-bytes", "100000"], "stream"],
+      [["--variant", "stream", "--codec", "protobufjs"], "stream"],
+    ];
+    for (const [args, variant] of runs) {
+      const run = await runClient("grpc:client", [
+        "--port",
+        port,
+        ...SMALL,
+        ...args,
+        "--frames",
+        "20",
+      ]);
+      assert.equal(run.code, 0, `${args}: ${run.stderr}`);
+      const r = run.record!;
+      assert.deepEqual(
+        [r.status, r.transport, r.variant, r.endpoint, r.width, r.height, r.frames, r.errors],
+        ["ok", "grpc", variant, `tcp://127.0.0.1:${port}`, 640, 480, 20, 0],
+        String(args),
+      );
+      assert.ok(r.verified >= 20);
+      assert.ok(r.fps > 0 && r.latencyMs.p50 > 0);
+      assert.match(r.runtime.packages["@grpc/grpc-js"], /^\d+\.\d+\.\d+$/);
+    }
+  } finally {
+    const stop = await server.stop("SIGINT");
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped && stop.stopped.frames >= 100, stop.stdout);
+    assert.equal(stop.stopped?.refused, 0);
+  }
+});
+
+Deno.test("grpc: a unix socket of mode 0600, removed on SIGTERM; a stale file is replaced; a second server is refused", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/echo.sock`;
+  try {
+    const killed = await startServer("grpc:server", ["--unix", path]);
+    await killed.stop("SIGKILL");
+    assert.equal(await exists(path), true, "SIGKILL leaves the file");
+    const server = await startServer("grpc:server", ["--unix", path]);
+    try {
+      assert.equal(server.ready.endpoint, `unix://${path}`);
+      assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
+      for (const variant of ["unary", "stream"]) {
+        const run = await runClient("grpc:client", [
+          "--unix",
+          path,
+          ...SMALL,
+          "--variant",
+          variant,
+          "--frames",
+          "10",
+        ]);
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.record?.endpoint, `unix://${path}`);
+        assert.equal(run.record?.errors, 0);
+      }
+      const second = await startServer("grpc:server", ["--unix", path]).then(
+        () => assert.fail("a second server started"),
+        (error: Error) => error.message,
+      );
+      assert.match(
+        second,
+        /exited with code 1 before it was ready: grpc:server: unix:\/\/.* is in use by another server$/,
+      );
+      assert.equal(await exists(path), true, "the first server's file is left alone");
+    } finally {
+      const stop = await server.stop("SIGTERM");
+      assert.equal(stop.code, 0, stop.stderr);
+    }
+    assert.equal(await exists(path), false, "socket file removed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("grpc: a second server on the same TCP port is refused in one line, the first keeps serving", async () => {
+  const port = String(freePort());
+  const first = await startServer("grpc:server", ["--port", port]);
+  try {
+    const second = await startServer("grpc:server", ["--port", port]).then(
+      () => assert.fail("a second server started"),
+      (error: Error) => error.message,
+    );
+    assert.match(
+      second,
+      new RegExp(
+        `code 1 before it was ready: grpc:server: tcp://127.0.0.1:${port} is in use by another server$`,
+      ),
+    );
+    const run = await runClient("grpc:client", ["--port", port, ...SMALL, "--frames", "5"]);
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    assert.equal((await first.stop()).code, 0);
+  }
+});
+
+Deno.test("grpc: oversized and malformed frames are refused and counted, and the next frames go through", async () => {
+  const port = freePort();
+  const geometry = frameGeometry(64, 48);
+  const server = await startServer("grpc:server", [
+    "--port",
+    String(port),
+    "--max-bytes",
+    String(geometry.frameBytes),
+  ]);
+  const endpoint = tcpEndpoint("127.0.0.1", port);
+  const source = new FrameSource(geometry);
+  const oversized = new Uint8Array(640 * 480 * 3);
+  try {
+    for (const Transport of [GrpcUnaryEcho, GrpcStreamEcho]) {
+      const transport = new Transport({ endpoint, geometry, inFlight: 1, timeoutSeconds: 5 });
+      try {
+        const roundTrip = async (frame: Uint8Array, index: number) => {
+          await transport.send(frame, index);
+          return await transport.receive();
+        };
+        const good = async (index: number) => {
+          const back = await roundTrip(source.frame(index), index);
+          assert.equal(back.index, index);
+          assert.equal(checkFrame(source, back.frame, index), undefined);
+        };
+        await good(0);
+        await assert.rejects(
+          roundTrip(oversized, 1),
+          (e: Error) =>
+            e instanceof FrameRefused && /^RESOURCE_EXHAUSTED: .*larger than max/.test(e.message),
+        );
+        await good(2);
+        await assert.rejects(
+          roundTrip(source.frame(3).subarray(0, 100), 3),
+          (e: Error) =>
+            e instanceof FrameRefused &&
+            e.message === "INVALID_ARGUMENT: pixels are 100 bytes, the frame needs 9216",
+        );
+        await good(4);
+      } finally {
+        transport.close();
+      }
+    }
+    // Bytes that are no Frame message at all.
+    const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    const status = await new Promise<grpc.ServiceError | null>((resolve) => {
+      raw.makeUnaryRequest(
+        `/${SERVICE_NAME}/Echo`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0f, 0xff]),
+        (error) => resolve(error),
+      );
+    });
+    raw.close();
+    assert.equal(status?.code, grpc.status.INTERNAL);
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stopped?.refused, 5);
+    assert.equal(stop.stopped?.frames, 6);
+    const refusals = stop.stderr.trim().split("\n").filter((l) => l.includes("refused a message"));
+    assert.equal(refusals.length, 5, stop.stderr);
+  }
+});
+
+for (const variant of ["stream", "unary"]) {
+  Deno.test(`grpc: the server killed mid-run (${variant}): the client fails within its timeout, in one line`, async () => {
+    const port = String(freePort());
+    const server = await startServer("grpc:server", ["--port", port]);
+    const client = watchClient([
+      "--port",
+      port,
+      ...SMALL,
+      "--variant",
+      variant,
+      "--seconds",
+      "60",
+      "--timeout",
+      "3",
+    ]);
+    try {
+      await client.progressing;
+      const killed = performance.now();
+      await server.stop("SIGKILL");
+      const { code, record } = await client.ended;
+      assert.ok(performance.now() - killed < 3000 + 2000, "within the timeout");
+      assert.equal(code, 1);
+      assert.equal(record.status, "failed");
+      assert.match(
+        record.reason,
+        /server at tcp:\/\/127\.0\.0\.1:\d+ is unreachable or gone|no reply from/,
+      );
+      assert.equal(record.reason.split("\n").length, 1);
+      assert.ok(record.verified > 0);
+      assert.equal(record.errors, 0);
+    } finally {
+      try {
+        client.child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await client.ended;
+    }
+  });
+}
+
+Deno.test("grpc: a hung server (SIGSTOP) is reported within the client's timeout", async () => {
+  const port = String(freePort());
+  const server = await startServer("grpc:server", ["--port", port]);
+  const client = watchClient([
+    "--port",
+    port,
+    ...SMALL,
+    "--variant",
+    "stream",
+    "--seconds",
+    "60",
+    "--timeout",
+    "2",
+  ]);
+  try {
+    await client.progressing;
+    const stopped = performance.now();
+    server.child.kill("SIGSTOP");
+    const { code, record } = await client.ended;
+    const waited = performance.now() - stopped;
+    assert.ok(waited >= 1500 && waited < 2000 + 2000, `waited ${waited} ms`);
+    assert.equal(code, 1);
+    assert.match(record.reason, /^no reply from tcp:\/\/127\.0\.0\.1:\d+ within 2 s/);
+  } finally {
+    server.child.kill("SIGCONT");
+    assert.equal((await server.stop()).code, 0);
+    try {
+      client.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await client.ended;
+  }
+});
+
+Deno.test("grpc: Ctrl-C on the server mid-stream: it stops at once with code 0, and the client says so", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/echo.sock`;
+  const server = await startServer("grpc:server", ["--unix", path]);
+  const client = watchClient(["--unix", path, ...SMALL, "--variant", "stream", "--seconds", "60"]);
+  try {
+    await client.progressing;
+    const started = performance.now();
+    const stop = await server.stop("SIGINT");
+    assert.ok(performance.now() - started < 2000, "the server does not wait for the stream to end");
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped && stop.stopped.frames > 0);
+    assert.equal(await exists(path), false, "socket file removed");
+    const { code, record } = await client.ended;
+    assert.equal(code, 1);
+    assert.equal(record.status, "failed");
+    assert.match(
+      record.reason,
+      /server at unix:\/\/.* (cancelled the call|is unreachable or gone)/,
+    );
+    assert.equal(record.errors, 0);
+  } finally {
+    try {
+      client.child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await client.ended;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("grpc: a client stopped mid-stream (Ctrl-C) or killed does not disturb the server", async () => {
+  const port = String(freePort());
+  const server = await startServer("grpc:server", ["--port", port]);
+  try {
+    const args = [
+      "--port",
+      port,
+      ...SMALL,
+      "--variant",
+      "stream",
+      "--in-flight",
+      "4",
+      "--seconds",
+      "60",
+    ];
+    const interrupted = watchClient(args);
+    await interrupted.progressing;
+    interrupted.child.kill("SIGINT");
+    const { code, record } = await interrupted.ended;
+    assert.equal(code, 130);
+    assert.deepEqual([record.status, record.errors], ["interrupted", 0]);
+    assert.ok(record.verified > 0);
+    const killed = watchClient(args);
+    await killed.progressing;
+    killed.child.kill("SIGKILL");
+    await killed.ended;
+    for (const variant of ["unary", "stream"]) {
+      const run = await runClient("grpc:client", [
+        "--port",
+        port,
+        ...SMALL,
+        "--variant",
+        variant,
+        "--frames",
+        "5",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+    }
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stopped?.refused, 0);
+  }
+});
+
+Deno.test("grpc: a client with no server fails at once and says so in one line", async () => {
+  const port = String(freePort());
+  for (const variant of ["unary", "stream"]) {
+    const started = performance.now();
+    const run = await runClient("grpc:client", [
+      "--port",
+      port,
+      ...SMALL,
+      "--variant",
+      variant,
+      "--timeout",
+      "2",
+    ]);
+    assert.ok(performance.now() - started < 15000);
+    assert.equal(run.code, 1);
+    assert.equal(run.record?.status, "failed");
+    assert.match(
+      run.record!.reason!,
+      new RegExp(
+        `^the server at tcp://127.0.0.1:${port} is unreachable or gone \\(.*ECONNREFUSED.*\\): is`,
+      ),
+    );
+  }
+});
+
+Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
+  for (
+    const [task, args] of [
+      ["grpc:server", ["--bogus"]],
+      ["grpc:server", ["--port", "70000"]],
+      ["grpc:server", ["--max-bytes", "-1"]],
+      ["grpc:server", ["--codec", "json"]],
+      ["grpc:client", ["--variant", "rest"]],
+      ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
+      ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
+      ["grpc:client", ["--in-flight", "1.5"]],
+      ["grpc:client", ["--unix", ""]],
+      ["grpc:client", ["--window", "100"]],
+    ] as const
+  ) {
+    const run = await runClient(task, [...args]);
+    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /see --help/);
+  }
+});
+
+Deno.test("grpc: --in-flight beyond the frame pool is a failed run with one line", async () => {
+  const run = await runClient("grpc:client", [
+    "--port",
+    String(freePort()),
+    ...SMALL,
+    "--variant",
+    "stream",
+    "--in-flight",
+    "8",
+  ]);
+  assert.equal(run.code, 1);
+  assert.match(run.record?.reason ?? "", /in flight must be 1 to 7, got 8/);
+});
+
+Deno.test("grpc: the service's methods are the schema's", () => {
+  const service = frameEchoService();
+  assert.deepEqual(Object.keys(service).sort(), ["Echo", "EchoStream"]);
+  assert.deepEqual(
+    [
+      service.Echo.path,
+      service.Echo.requestStream,
+      service.EchoStream.requestStream,
+      service.EchoStream.responseStream,
+    ],
+    [`/${SERVICE_NAME}/Echo`, false, true, true],
+  );
+  assert.equal(typeof frameEchoClient(service), "function");
+});
+
+Deno.test("grpc: the node:http2 probe measures an echo and prints one line", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...taskArgs("grpc:http2-probe"),
+      "--size",
+      "64x48",
+      "--seconds",
+      "0.3",
+      "--in-flight",
+      "2",
+    ],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+  assert.match(stdout, /^node:http2 echo 64x48, 2 in flight, window 67108864: \d+\.\d fps\n$/);
+});

@@ -1,0 +1,233 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
+/**
+ * The gRPC echo server: `FrameEcho` of ../proto/frames.proto on grpc-js, TCP
+ * 127.0.0.1:50051 by default or a unix socket. `Echo` sends each frame
+ * straight back; `EchoStream` sends every message (a frame or a chunk of one)
+ * back as it comes. A message over `--max-bytes` gets RESOURCE_EXHAUSTED, a
+ * malformed one INVALID_ARGUMENT; both are counted and the server goes on.
+ *
+ *     deno task grpc:server [--port 50051 | --unix /tmp/framebench-grpc.sock] [--max-bytes N]
+ *
+ * Copies of a frame: grpc-js gathers the HTTP/2 DATA frames of a message into
+ * one buffer (copy 1: its message boundaries do not follow the DATA frames);
+ * decoding (./frame_codec.ts) gives the pixels as a view of it; the reply is
+ * that very buffer, not encoded again (no copy); grpc-js copies it behind its
+ * 5-byte message header (copy 2: it frames every message into a new buffer)
+ * before HTTP/2 writes it out. Below grpc-js, Deno's node:http2 copies the
+ * bytes into and out of its HTTP/2 session in 16 KiB DATA frames; none of
+ * those copies is ours to remove (grpc/README.md has the measurements).
+ *
+ * @module
+ */
+
+import * as grpc from "@grpc/grpc-js";
+import { runMain, shutdownSignal } from "../common/cli.ts";
+import {
+  type CommandSpec,
+  numberFlag,
+  parseServerFlags,
+  SERVER_FLAGS,
+  usage,
+} from "../common/flags.ts";
+import { ServerStats } from "../common/server.ts";
+import { unixSocketInUse } from "../common/unix_socket.ts";
+import {
+  FLOW_CONTROL_WINDOW_BYTES,
+  parseWindow,
+  serverOptions,
+  widenServerWindow,
+  WINDOW_FLAG,
+} from "./channel_options.ts";
+import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { checkWholeFrame, FrameSequence } from "./frame_message.ts";
+import {
+  CODEC_FLAG,
+  type CodecName,
+  frameEchoService,
+  type FrameMessage,
+  parseCodec,
+  quietGrpcLog,
+} from "./service.ts";
+
+/** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
+export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
+
+const COMMAND: CommandSpec = {
+  name: "grpc:server",
+  summary: "Echoes frames over gRPC (unary Echo, bidirectional EchoStream) until Ctrl-C.",
+  flags: {
+    ...ENDPOINT_FLAGS,
+    ...CODEC_FLAG,
+    ...WINDOW_FLAG,
+    "max-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_BYTES),
+      description: "most pixel bytes in one message; a larger one gets RESOURCE_EXHAUSTED",
+    },
+  },
+};
+
+/** Options for {@linkcode serveGrpc}. */
+export interface GrpcServerOptions {
+  /** Where to listen. Default: TCP 127.0.0.1:50051. */
+  endpoint?: Endpoint;
+  /** Most pixel bytes in one message. Default: one 4K rgb24 frame. */
+  maxBytes?: number;
+  /** Message codec. Default: `frame`. */
+  codec?: CodecName;
+  /** HTTP/2 flow-control window, bytes. Default: {@linkcode FLOW_CONTROL_WINDOW_BYTES}. */
+  window?: number;
+  /** Stops the server when aborted. */
+  signal: AbortSignal;
+}
+
+/**
+ * A server interceptor that counts every call the server ends with an error
+ * status as a refused message. It wraps the `sendStatus` of the call grpc-js
+ * hands it, so that the statuses grpc-js sends by itself (RESOURCE_EXHAUSTED
+ * for a message over the limit, INTERNAL for one that does not decode) are
+ * counted too, not only the handlers' own.
+ */
+function countRefusals(stats: ServerStats): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const sendStatus = call.sendStatus.bind(call);
+    call.sendStatus = (status) => {
+      const code = status.code;
+      if (
+        code !== grpc.status.OK && code !== grpc.status.CANCELLED &&
+        code !== grpc.status.DEADLINE_EXCEEDED
+      ) {
+        stats.refuse(`${grpc.status[code]}: ${status.details}`);
+      }
+      sendStatus(status);
+    };
+    return new grpc.ServerInterceptingCall(call);
+  };
+}
+
+function echoUnary(stats: ServerStats): grpc.handleUnaryCall<FrameMessage, FrameMessage> {
+  return (call, callback) => {
+    const problem = checkWholeFrame(call.request);
+    if (problem) {
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: problem });
+      return;
+    }
+    stats.frames++;
+    // The echo: the decoded message goes back as it is; the frame codec sends
+    // the bytes it was decoded from (no copy; protobufjs would encode it again).
+    callback(null, call.request);
+  };
+}
+
+function echoStream(stats: ServerStats): grpc.handleBidiStreamingCall<FrameMessage, FrameMessage> {
+  return (call) => {
+    const sequence = new FrameSequence();
+    let failed = false;
+    call.on("data", (message: FrameMessage) => {
+      if (failed) return;
+      const problem = sequence.accept(message);
+      if (problem) {
+        failed = true;
+        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: problem });
+        return;
+      }
+      // Each message goes back as it came, no reassembly: the client puts
+      // chunks back together. Back-pressure: stop reading while the reply
+      // cannot be written.
+      if (!call.write(message)) {
+        call.pause();
+        call.once("drain", () => call.resume());
+      }
+      if (sequence.frameDone) stats.frames++;
+    });
+    call.on("end", () => {
+      if (!failed) call.end();
+    });
+    // A client that goes away cancels the call: nothing to do but stop.
+    call.on("error", () => {});
+  };
+}
+
+/** Binds `server` to `endpoint`; rejects with one line when it cannot (in use). */
+async function bind(server: grpc.Server, endpoint: Endpoint): Promise<void> {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  server.bindAsync(endpoint.target, grpc.ServerCredentials.createInsecure(), (error) => {
+    if (error) {
+      const inUse = /EADDRINUSE|address already in use|No address added/i.test(error.message);
+      reject(
+        new Error(
+          inUse
+            ? `${endpoint.url} is in use by another server`
+            : `cannot listen on ${endpoint.url}: ${error.message.split("\n")[0]}`,
+        ),
+      );
+    } else {
+      resolve();
+    }
+  });
+  return await promise;
+}
+
+/**
+ * Serves until `signal` aborts, then cancels the calls in progress, closes
+ * the listener, removes a unix socket file, and returns what it served.
+ * Throws, before serving, when the endpoint is in use.
+ */
+export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats> {
+  const endpoint = options.endpoint ?? parseEndpoint({});
+  const { unixPath } = endpoint;
+  if (unixPath) {
+    if (await unixSocketInUse(unixPath)) {
+      throw new Error(`${endpoint.url} is in use by another server`);
+    }
+    // A file left by a server that was killed: binding would fail on it.
+    await Deno.remove(unixPath).catch(() => {});
+  }
+  const stats = new ServerStats("grpc");
+  const server = new grpc.Server({
+    ...serverOptions(options.maxBytes ?? DEFAULT_MAX_BYTES),
+    interceptors: [countRefusals(stats)],
+  });
+  server.addService(frameEchoService(options.codec), {
+    Echo: echoUnary(stats),
+    EchoStream: echoStream(stats),
+  });
+  let bound = false;
+  const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
+  const widened = widenServerWindow(server, "settings", window);
+  try {
+    await bind(server, endpoint);
+    bound = true;
+    if (!widened || !widenServerWindow(server, "sessions", window)) {
+      console.error(
+        "grpc:server: cannot widen the HTTP/2 flow-control window (grpc-js internals changed): frames will be slower",
+      );
+    }
+    if (unixPath) await Deno.chmod(unixPath, 0o600);
+    stats.ready(endpoint.url);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    if (options.signal.aborted) resolve();
+    else options.signal.addEventListener("abort", () => resolve(), { once: true });
+    await promise;
+  } finally {
+    // Calls in progress (a client streaming frames) are cancelled: their
+    // clients see the server go.
+    server.forceShutdown();
+    if (bound && unixPath) await Deno.remove(unixPath).catch(() => {});
+  }
+  stats.stopped();
+  return stats;
+}
+
+if (import.meta.main) {
+  runMain(COMMAND.name, async (args) => {
+    const { help, flags } = parseServerFlags(args, COMMAND);
+    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
+    quietGrpcLog();
+    const endpoint = parseEndpoint(flags);
+    const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
+    const codec = parseCodec(flags.codec);
+    const window = parseWindow(flags.window);
+    await serveGrpc({ endpoint, maxBytes, codec, window, signal: shutdownSignal() });
+  });
+}
