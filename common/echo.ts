@@ -71,6 +71,38 @@ function isPipelined(t: EchoTransport | PipelinedTransport): t is PipelinedTrans
   return "receive" in t;
 }
 
+/**
+ * A turn of the event loop on demand. A transport whose promises resolve at
+ * once (the baseline, shared memory) would otherwise keep the loop in
+ * microtasks, where signals (Ctrl-C), timers and the window's events are never
+ * handled. A MessageChannel message is a macrotask that costs about 10 us;
+ * `setTimeout(0)` would cost 1-4 ms.
+ */
+class EventLoopTurn {
+  readonly #channel = new MessageChannel();
+  #resolve: () => void = () => {};
+
+  constructor() {
+    this.#channel.port1.onmessage = () => this.#resolve();
+  }
+
+  /** Resolves after the event loop has handled what is pending. */
+  next(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      this.#channel.port2.postMessage(null);
+    });
+  }
+
+  close(): void {
+    this.#channel.port1.close();
+    this.#channel.port2.close();
+  }
+}
+
+/** Milliseconds between turns of the event loop in the echo loop. */
+const TURN_EVERY_MS = 5;
+
 /** Everything {@linkcode runEcho} needs besides the transport. */
 export interface EchoRun {
   /** Transport name for the record, e.g. `zmq`. */
@@ -117,6 +149,7 @@ export async function runEcho(
   let status: RunStatus = "ok";
   let reason: string | undefined;
   let display: FrameDisplay | undefined;
+  const turn = new EventLoopTurn();
   const count = (kind: keyof ResultRecord["errorKinds"], message: string) => {
     errors++;
     errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
@@ -139,10 +172,15 @@ export async function runEcho(
     let done = 0; // frames back (or refused)
     let stopping = false;
     meter.start();
-    // A run whose frames are all refused never starts measuring: it ends here.
+    // A run whose frames are all refused never moves the meter: it ends here.
     const deadline = performance.now() + (options.warmup + options.seconds) * 1000;
     let nextProgress = performance.now() + 1000;
+    let nextTurn = performance.now() + TURN_EVERY_MS;
     while (!stopping || done < sent) {
+      if (performance.now() >= nextTurn) {
+        await turn.next();
+        nextTurn = performance.now() + TURN_EVERY_MS;
+      }
       if (!stopping && (run.signal?.aborted || display?.closed)) {
         stopping = true;
         if (run.signal?.aborted) {
@@ -172,7 +210,7 @@ export async function runEcho(
         if (!(error instanceof FrameRefused)) throw error;
         count("refused", `frame ${index}: refused: ${error.message}`);
         if (options.strict) throw new Error(`--strict: ${firstError}`);
-        if (!meter.measuring && performance.now() >= deadline) stopping = true;
+        if (performance.now() >= deadline) stopping = true;
         continue;
       }
       const latency = performance.now() - sentAt[index % source.poolSize];
@@ -200,9 +238,9 @@ export async function runEcho(
       const now = performance.now();
       if (now >= nextProgress) {
         nextProgress = now + 1000;
-        const fps = meter.measuring ? meter.frames / (meter.elapsedMs / 1000) : 0;
+        const fps = meter.frames / (meter.elapsedMs / 1000);
         progress(
-          `${label}: ${meter.measuring ? `${fps.toFixed(1)} fps` : "warm-up"}, last round trip ${
+          `${label}: ${meter.frames > 0 ? `${fps.toFixed(1)} fps` : "warm-up"}, last round trip ${
             latency.toFixed(2)
           } ms, ${errors} errors`,
         );
@@ -213,6 +251,7 @@ export async function runEcho(
     status = run.signal?.aborted ? "interrupted" : "failed";
     reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
   } finally {
+    turn.close();
     display?.close();
     try {
       await transport.close();

@@ -165,14 +165,39 @@ Deno.test("runEcho() ends a run whose every frame is refused when its time is up
     roundTrip: () => Promise.reject(new FrameRefused("never")),
     close() {},
   };
-  const opts = { ...options(1000), seconds: 0.2, warmup: 0.1 };
+  for (const warmup of [0, 0.1]) {
+    const opts = { ...options(1000), seconds: 0.2, warmup };
+    const r = await runEcho(transport, {
+      transport: "fake",
+      options: opts,
+      runtime: runtimeInfo(),
+      progress: quiet,
+    });
+    assert.equal(r.status, "ok");
+    assert.equal(r.frames, 0);
+    assert.ok(r.errors > 0 && r.errorKinds.refused === r.errors);
+  }
+});
+
+Deno.test("runEcho() lets timers and signals through when the transport never waits", async () => {
+  // Resolves at once, like the baseline or shared memory: without turns of the
+  // event loop the timer below would never fire and the run would not stop.
+  const transport: EchoTransport = {
+    endpoint: "fake://",
+    roundTrip: (frame: Uint8Array) => Promise.resolve(frame),
+    close() {},
+  };
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 100);
+  const started = performance.now();
   const r = await runEcho(transport, {
     transport: "fake",
-    options: opts,
+    options: { ...options(1e9), seconds: 30 },
     runtime: runtimeInfo(),
     progress: quiet,
+    signal: controller.signal,
   });
-  assert.equal(r.status, "ok");
-  assert.equal(r.frames, 0);
-  assert.ok(r.errors > 0 && r.errorKinds.refused === r.errors);
+  clearTimeout(timer);
+  assert.equal(r.status, "interrupted");
+  assert.ok(performance.now() - started < 5000);
 });

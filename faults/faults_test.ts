@@ -14,21 +14,24 @@ const cases: Cell[] = CELLS.filter((cell, i) =>
 
 const SMALL = ["--size", "480p", "--warmup", "0.2"];
 
-/** Names in /dev/shm and /tmp that look like ours, to check nothing is left behind. */
-function leftovers(): Set<string> {
+/**
+ * Names in /dev/shm and /tmp that look like ours, to check nothing is left
+ * behind. Listed with `ls`: Deno asks for --allow-all to read /dev/shm.
+ */
+async function leftovers(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const dir of ["/dev/shm", "/tmp"]) {
-    try {
-      for (const entry of Deno.readDirSync(dir)) {
-        if (entry.name.includes("framebench")) names.add(`${dir}/${entry.name}`);
-      }
-    } catch { /* no such folder on this OS */ }
+    const out = await new Deno.Command("ls", { args: ["-1", dir], stderr: "null" }).output();
+    assert.ok(out.success || Deno.build.os !== "linux", `ls ${dir} failed`);
+    for (const name of new TextDecoder().decode(out.stdout).split("\n")) {
+      if (name.includes("framebench")) names.add(`${dir}/${name}`);
+    }
   }
   return names;
 }
 
-function assertNothingNew(before: Set<string>, what: string) {
-  const added = [...leftovers()].filter((n) => !before.has(n));
+async function assertNothingNew(before: Set<string>, what: string) {
+  const added = [...await leftovers()].filter((n) => !before.has(n));
   assert.deepEqual(added, [], `${what} left these behind`);
 }
 
@@ -38,7 +41,7 @@ for (const cell of cases) {
     runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
 
   Deno.test(`faults ${cell.name}: a client killed mid-frame does not stop the server`, async () => {
-    const before = leftovers();
+    const before = await leftovers();
     const s = await startServer(server.launch, server.args);
     try {
       const killed = await client(["--seconds", "30"], {
@@ -51,11 +54,11 @@ for (const cell of cases) {
     } finally {
       assert.equal((await s.stop()).code, 0);
     }
-    assertNothingNew(before, "the server");
+    await assertNothingNew(before, "the server");
   });
 
   Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
-    const before = leftovers();
+    const before = await leftovers();
     const s = await startServer(server.launch, server.args);
     const run = client(["--seconds", "60", "--timeout", "2"]);
     await new Promise((r) => setTimeout(r, 1500));
@@ -71,13 +74,13 @@ for (const cell of cases) {
     // A new server on the same endpoint starts (replacing what SIGKILL left) and cleans up.
     const again = await startServer(server.launch, server.args);
     assert.equal((await again.stop()).code, 0);
-    assertNothingNew(before, "a killed server, once replaced,");
+    await assertNothingNew(before, "a killed server, once replaced,");
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const ms of [300, 1700]) { // during start-up or warm-up, and while measuring
       Deno.test(`faults ${cell.name}: ${signal} at ${ms} ms to client then server leaves nothing behind`, async () => {
-        const before = leftovers();
+        const before = await leftovers();
         const s = await startServer(server.launch, server.args);
         let stopped = false;
         try {
@@ -99,7 +102,7 @@ for (const cell of cases) {
         } finally {
           if (!stopped) await s.stop("SIGKILL");
         }
-        assertNothingNew(before, `${signal}`);
+        await assertNothingNew(before, `${signal}`);
         // The endpoint is free again.
         const again = await startServer(server.launch, server.args);
         assert.equal((await again.stop()).code, 0);

@@ -32,6 +32,8 @@ export const ZMQ = {
   PAIR: 0,
   REQ: 3,
   REP: 4,
+  DEALER: 5,
+  ROUTER: 6,
   DONTWAIT: 1,
   SNDMORE: 2,
   SNDBUF: 11,
