@@ -299,7 +299,10 @@ export class Socket {
     this.#pollView.setInt16(revents - 2, events, true);
     this.#pollView.setInt16(revents, 0, true);
     const rc = await zmq().zmq_poll(this.#pollItem, 1, BigInt(Math.round(timeoutMs)));
-    if (rc < 0) throw new Error("zmq_poll failed (socket closed?)");
+    // rc < 0 is EINTR: a signal (Ctrl-C) landed on the pool thread while it
+    // waited, before the JavaScript side saw it. Its errno is on that thread,
+    // so it cannot be read here; report "not ready" and let the caller, which
+    // checks for shutdown between waits, decide.
     return rc > 0 && (this.#pollView.getInt16(revents, true) & events) !== 0;
   }
 
