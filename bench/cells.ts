@@ -35,6 +35,8 @@ export const STUDY_BASELINE_FPS = 105;
 // servers started by hand would take.
 const ZMQ_TCP = "tcp://127.0.0.1:5599";
 const GRPC_PORT = "50599";
+const REST_PORT = "8599";
+const SHM_NAME = "framebench-bench-shm";
 
 /** Every cell, in report order. */
 export const CELLS: readonly Cell[] = [
@@ -64,6 +66,23 @@ export const CELLS: readonly Cell[] = [
     limit: "echo_tcp",
   },
   {
+    name: "shm futex",
+    transport: "shm",
+    description: "shared-memory ring, futex wake-ups: the pixels never leave the segment",
+    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
+    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "futex"] },
+    limit: "shm_futex",
+  },
+  {
+    name: "shm zmq",
+    transport: "shm",
+    description: "shared-memory ring, frame properties over ZeroMQ (the study's design)",
+    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
+    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "zmq"] },
+    limit: "shm_unix",
+    study: 95,
+  },
+  {
     name: "grpc unary",
     transport: "grpc",
     description: "gRPC (grpc-js) unary Echo call per frame, TCP loopback",
@@ -79,6 +98,62 @@ export const CELLS: readonly Cell[] = [
     server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
     client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
     limit: "echo_tcp",
+  },
+  {
+    name: "rest raw",
+    transport: "rest",
+    description: "HTTP/1.1 POST of the raw frame (octet-stream), echoed as the body",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "raw"] },
+    limit: "echo_tcp",
+  },
+  {
+    name: "rest multipart",
+    transport: "rest",
+    description: "HTTP multipart/form-data upload, then a download back (the study's)",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "multipart"] },
+    limit: "echo_tcp",
+    study: 3.5,
+  },
+  {
+    name: "rest base64",
+    transport: "rest",
+    description: "JSON with the frame as base64 text, built-in codec",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "base64"] },
+    limit: "echo_tcp",
+    study: 4.4,
+  },
+  {
+    name: "rest base64 js",
+    transport: "rest",
+    description: "JSON with the frame as base64 text, pure-JS codec (byte-encodings)",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: {
+      launch: "rest:client",
+      args: ["--port", REST_PORT, "--variant", "base64", "--encoder", "js"],
+    },
+    limit: "echo_tcp",
+    study: 4.1,
+  },
+  {
+    name: "rest hex",
+    transport: "rest",
+    description: "JSON with the frame as hex text, built-in codec",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "hex"] },
+    limit: "echo_tcp",
+    study: 4.0,
+  },
+  {
+    name: "rest jpeg",
+    transport: "rest",
+    description: "JPEG (sharp, quality 90) as base64 in JSON, checked by PSNR",
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "jpeg"] },
+    limit: "echo_tcp",
+    study: 8.2,
   },
 ];
 

@@ -1,0 +1,241 @@
+/**
+ * The Linux platform layer: POSIX shared memory (`shm_open`, `ftruncate`,
+ * `mmap`), a futex on a word of the segment, and `flock` on the segment's file
+ * descriptor, all through `Deno.dlopen` of the C library.
+ *
+ * Futex waits run as `nonblocking: true` FFI calls, i.e. on a thread of Deno's
+ * blocking pool, so the event loop stays free while a process sleeps; every
+ * wait has a timeout, so none can outlive its caller by more than that. The
+ * futex is not "private" (no FUTEX_PRIVATE_FLAG): the word is shared between
+ * processes through the mapping.
+ *
+ * @module
+ */
+
+import type { MappedSegment, SharedMemoryPlatform } from "./platform.ts";
+
+const O_RDWR = 0o2;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 0x01;
+/** Fault the pages in at mmap time, so that the first frames are not slowed by page faults. */
+const MAP_POPULATE = 0x8000;
+const SEEK_END = 2;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+const LOCK_UN = 8;
+const FUTEX_WAIT = 0;
+const FUTEX_WAKE = 1;
+const EEXIST = 17;
+const ENOENT = 2;
+const EINTR = 4;
+const EPERM = 1;
+const EWOULDBLOCK = 11;
+/** SYS_futex: 202 on x86-64, 98 on aarch64. */
+const SYS_FUTEX_N = Deno.build.arch === "aarch64" ? 98n : 202n;
+
+const symbols = {
+  shm_open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  shm_unlink: { parameters: ["buffer"], result: "i32" },
+  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
+  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
+  munmap: { parameters: ["pointer", "usize"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+  __errno_location: { parameters: [], result: "pointer" },
+  // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3). syscall() is
+  // variadic; with integer and pointer arguments only, the x86-64 and aarch64
+  // calling conventions pass them exactly as for a fixed signature.
+  futex_wait: {
+    name: "syscall",
+    parameters: ["i64", "pointer", "i32", "u32", "buffer", "pointer", "u32"],
+    result: "i64",
+    nonblocking: true,
+  },
+  futex_wake: {
+    name: "syscall",
+    parameters: ["i64", "pointer", "i32", "i32", "pointer", "pointer", "u32"],
+    result: "i64",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
+
+/** The error of a failed C library call, with errno and its text. */
+export class SystemError extends Error {
+  /** The errno value. */
+  readonly errno: number;
+  constructor(what: string, errno: number, text: string) {
+    super(`${what}: ${text}`);
+    this.name = "SystemError";
+    this.errno = errno;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** `/name` as a C string: POSIX shared-memory names start with a slash. */
+function shmName(name: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`/${name}\0`);
+}
+
+/** Loads the C library and returns the Linux platform layer. */
+export function libcPlatform(): SharedMemoryPlatform {
+  const libc: Libc = Deno.dlopen("libc.so.6", symbols).symbols;
+
+  // errno is thread-local: read it right after a call made on this (the main) thread.
+  const errno = (): number => new Deno.UnsafePointerView(libc.__errno_location()!).getInt32();
+  const fail = (what: string): SystemError => {
+    const e = errno();
+    return new SystemError(what, e, Deno.UnsafePointerView.getCString(libc.strerror(e)!));
+  };
+
+  function map(name: string, fd: number, bytes: number): MappedSegment {
+    const ptr = libc.mmap(
+      null,
+      BigInt(bytes),
+      PROT_READ | PROT_WRITE,
+      MAP_SHARED | MAP_POPULATE,
+      fd,
+      0n,
+    );
+    if (ptr === null || BigInt(Deno.UnsafePointer.value(ptr)) === (1n << 64n) - 1n) {
+      const error = fail(`mmap /${name}`);
+      libc.close(fd);
+      throw error;
+    }
+    return new LinuxSegment(libc, name, fd, ptr, bytes);
+  }
+
+  return {
+    create(name, bytes) {
+      const fd = libc.shm_open(shmName(name), O_RDWR | O_CREAT | O_EXCL, 0o600);
+      if (fd < 0) {
+        if (errno() === EEXIST) return undefined;
+        throw fail(`shm_open /${name}`);
+      }
+      if (libc.ftruncate(fd, BigInt(bytes)) !== 0) {
+        const error = fail(`ftruncate /${name} to ${bytes} bytes`);
+        libc.close(fd);
+        libc.shm_unlink(shmName(name));
+        throw error;
+      }
+      // Reserve the memory now: on a small /dev/shm (Docker's default is 64 MB)
+      // this fails here with a clear error instead of a SIGBUS at the first frame.
+      const reserved = libc.posix_fallocate(fd, 0n, BigInt(bytes));
+      if (reserved !== 0) {
+        libc.close(fd);
+        libc.shm_unlink(shmName(name));
+        const text = Deno.UnsafePointerView.getCString(libc.strerror(reserved)!);
+        throw new Error(
+          `cannot reserve ${bytes} bytes of shared memory for /dev/shm/${name} (${text}): use fewer --slots, a smaller --size, or a larger /dev/shm`,
+        );
+      }
+      try {
+        return map(name, fd, bytes);
+      } catch (error) {
+        libc.shm_unlink(shmName(name));
+        throw error;
+      }
+    },
+    open(name) {
+      const fd = libc.shm_open(shmName(name), O_RDWR, 0);
+      if (fd < 0) {
+        if (errno() === ENOENT) return undefined;
+        throw fail(`shm_open /${name}`);
+      }
+      const size = Number(libc.lseek(fd, 0n, SEEK_END));
+      if (size <= 0) {
+        libc.close(fd);
+        throw new Error(`/dev/shm/${name} is empty: not a framebench segment`);
+      }
+      return map(name, fd, size);
+    },
+    unlink(name) {
+      if (libc.shm_unlink(shmName(name)) === 0) return true;
+      if (errno() === ENOENT) return false;
+      throw fail(`shm_unlink /${name}`);
+    },
+    processAlive(pid) {
+      // A killed process not yet reaped by its parent still counts as alive
+      // here (reading /proc needs more permissions than the scripts have):
+      // a ring's liveness is therefore judged by its lock (see ring.ts).
+      return libc.kill(pid, 0) === 0 || errno() === EPERM;
+    },
+    describe(name) {
+      return `/dev/shm/${name}`;
+    },
+  };
+}
+
+class LinuxSegment implements MappedSegment {
+  readonly name: string;
+  readonly bytes: number;
+  readonly buffer: ArrayBuffer;
+  readonly #libc: Libc;
+  readonly #fd: number;
+  readonly #ptr: Deno.PointerObject;
+  #closed = false;
+
+  constructor(libc: Libc, name: string, fd: number, ptr: Deno.PointerObject, bytes: number) {
+    this.#libc = libc;
+    this.name = name;
+    this.#fd = fd;
+    this.#ptr = ptr;
+    this.bytes = bytes;
+    // A view of the mapping itself: no copy.
+    this.buffer = Deno.UnsafePointerView.getArrayBuffer(ptr, bytes);
+  }
+
+  #word(offset: number): Deno.PointerObject {
+    if (this.#closed) throw new Error(`/${this.name} is closed`);
+    return Deno.UnsafePointer.offset(this.#ptr, offset)!;
+  }
+
+  async wait(offset: number, expected: number, timeoutMs: number): Promise<void> {
+    const ms = Math.max(0, Math.round(timeoutMs));
+    // Each wait has its own timespec: several may be pending at once.
+    const timeout = new BigInt64Array([BigInt(Math.floor(ms / 1000)), BigInt((ms % 1000) * 1e6)]);
+    // The result is not needed: 0 (woken), EAGAIN (the word had changed),
+    // ETIMEDOUT or EINTR all mean "re-read the word".
+    await this.#libc.futex_wait(
+      SYS_FUTEX_N,
+      this.#word(offset),
+      FUTEX_WAIT,
+      expected >>> 0,
+      timeout,
+      null,
+      0,
+    );
+  }
+
+  wake(offset: number): void {
+    this.#libc.futex_wake(SYS_FUTEX_N, this.#word(offset), FUTEX_WAKE, 0x7fffffff, null, null, 0);
+  }
+
+  tryLock(): boolean {
+    for (;;) {
+      if (this.#libc.flock(this.#fd, LOCK_EX | LOCK_NB) === 0) return true;
+      const e = new Deno.UnsafePointerView(this.#libc.__errno_location()!).getInt32();
+      if (e === EWOULDBLOCK) return false;
+      if (e !== EINTR) throw new Error(`flock /${this.name} failed (errno ${e})`);
+    }
+  }
+
+  unlock(): void {
+    if (!this.#closed) this.#libc.flock(this.#fd, LOCK_UN);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#libc.munmap(this.#ptr, BigInt(this.bytes));
+    this.#libc.close(this.#fd);
+  }
+}

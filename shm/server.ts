@@ -1,0 +1,385 @@
+#!/usr/bin/env -S deno run --allow-ffi --allow-read --allow-write --allow-env --allow-net
+/**
+ * The shared-memory echo server. It makes the doorway `/dev/shm/NAME`; each
+ * client makes its own ring `/dev/shm/NAME.PID` and asks for it there. The
+ * server maps the ring, removes its name at once (so nothing is left in
+ * /dev/shm whichever side dies), and then, for every posted frame, reads the
+ * frame in place, checks every byte against its own copy of the
+ * deterministic frame source, and acknowledges it. A frame is never copied
+ * here: the server only reads the slot.
+ *
+ * How the server learns of a posted frame is the ring's variant:
+ * - `futex`: the ring's `posted` word (a futex), several frames in flight;
+ * - `zmq`: the frame properties (../common/properties.ts, with the slot) as a
+ *   small ZeroMQ message on `ipc:///tmp/NAME.sock` (DEALER to ROUTER), the
+ *   acknowledgement as the reply: the original study's design.
+ *
+ *     deno task shm:server [--name framebench-shm]
+ *
+ * @module
+ */
+
+import { runMain, shutdownSignal } from "../common/cli.ts";
+import { type CommandSpec, parseServerFlags, SERVER_FLAGS, usage } from "../common/flags.ts";
+import { decodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
+import { ServerStats } from "../common/server.ts";
+import { FrameSource } from "../common/source.ts";
+import { unixSocketInUse } from "../common/unix_socket.ts";
+import type { FrameErrorKind } from "../common/verify.ts";
+import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
+import { atExit } from "./cleanup.ts";
+import { FrameCheck } from "./frame_check.ts";
+import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
+import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
+import {
+  ClientState,
+  LayoutError,
+  Notify,
+  readRingHeader,
+  ServerState,
+  Verdict,
+  verdictText,
+} from "./layout.ts";
+import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
+import { clientGone, EventLoopTurns, Ring } from "./ring.ts";
+
+const COMMAND: CommandSpec = {
+  name: "shm:server",
+  summary: "Serves shared-memory frame rings (futex or ZeroMQ notification) until Ctrl-C.",
+  flags: NAME_FLAG,
+};
+
+/** Options for {@linkcode serveShm}. */
+export interface ShmServerOptions {
+  /** Name of the doorway segment. Default: `framebench-shm`. */
+  name?: string;
+  /** Stops the server when aborted. */
+  signal: AbortSignal;
+  /** Where one-line notes go (stale segment replaced, client gone). Default: stderr. */
+  log?: (line: string) => void;
+}
+
+/** Microseconds to try for a ZeroMQ request before waiting for it off the main thread. */
+const ZMQ_SPIN_MICROS = 30;
+
+const VERDICT_OF: Record<FrameErrorKind, number> = {
+  size: Verdict.size,
+  torn: Verdict.torn,
+  stale: Verdict.stale,
+  "wrong-index": Verdict.wrongIndex,
+  corrupt: Verdict.corrupt,
+};
+
+/** One client's ring, attached. */
+interface Session {
+  pid: number;
+  ring: Ring;
+  /** Checks frames against the server's own source of the ring's geometry. */
+  check: FrameCheck;
+  /** The next post to read. */
+  next: number;
+  stopping: boolean;
+  /** The futex loop, for futex rings. */
+  loop?: Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Serves until `signal` aborts, then detaches every ring, removes the
+ * doorway and the ZeroMQ socket file, and returns what it served. Throws,
+ * before serving, when the doorway's name is in use by a live server or by a
+ * segment that is not a framebench doorway.
+ */
+export async function serveShm(options: ShmServerOptions): Promise<ServerStats> {
+  const name = options.name ?? DEFAULT_NAME;
+  const log = options.log ?? ((line: string) => console.error(`shm:server: ${line}`));
+  const platform = await sharedMemoryPlatform();
+  const doorway = await Doorway.create(platform, name, log);
+  const forget = atExit(() => doorway.close());
+  try {
+    await removeStaleSocket(name);
+  } catch (error) {
+    doorway.close();
+    forget();
+    throw error;
+  }
+  const stats = new ServerStats("shm");
+  const server = new ShmServer(platform, name, stats, log, options.signal);
+  try {
+    stats.ready(`shm://${name}`);
+    for (;;) {
+      const request = await doorway.nextRequest(options.signal);
+      if (!request) break;
+      const refusal = await server.attach(request);
+      doorway.reply(request.number, refusal === undefined, refusal);
+      if (refusal) log(`refused the ring of client pid ${request.pid}: ${refusal}`);
+    }
+  } finally {
+    await server.close();
+    doorway.close();
+    forget();
+  }
+  stats.stopped();
+  return stats;
+}
+
+/**
+ * Removes the `zmq` variant's socket file if a server of this name that was
+ * killed left it (this server owns the name now: it holds the doorway);
+ * throws if a live process listens on it.
+ */
+async function removeStaleSocket(name: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const { url, path } = zmqEndpoint(name);
+  if (await unixSocketInUse(path)) throw new Error(`${url} is in use by another process`);
+  await Deno.remove(path).catch(() => {});
+}
+
+class ShmServer {
+  readonly #platform: SharedMemoryPlatform;
+  readonly #name: string;
+  readonly #stats: ServerStats;
+  readonly #log: (line: string) => void;
+  readonly #signal: AbortSignal;
+  readonly #sessions = new Map<number, Session>();
+  /** Frame checks by geometry, shared by the rings of that geometry. */
+  readonly #checks = new Map<string, FrameCheck>();
+  #zmq?: {
+    context: Context;
+    socket: Socket;
+    path: string;
+    loop: Promise<void>;
+    forget: () => void;
+  };
+
+  constructor(
+    platform: SharedMemoryPlatform,
+    name: string,
+    stats: ServerStats,
+    log: (line: string) => void,
+    signal: AbortSignal,
+  ) {
+    this.#platform = platform;
+    this.#name = name;
+    this.#stats = stats;
+    this.#log = log;
+    this.#signal = signal;
+  }
+
+  /** Attaches the ring of a request; returns why not, or undefined when it is served. */
+  async attach(request: DoorwayRequest): Promise<string | undefined> {
+    const platform = this.#platform;
+    const name = ringName(this.#name, request.pid);
+    const where = platform.describe(name);
+    if (this.#sessions.has(request.pid)) return `client pid ${request.pid} is already served`;
+    const segment = platform.open(name);
+    if (!segment) return `${where} does not exist`;
+    let ring: Ring;
+    try {
+      const header = readRingHeader(new Uint8Array(segment.buffer), where);
+      if (header.ownerPid !== request.pid) {
+        throw new LayoutError(`${where} belongs to pid ${header.ownerPid}, not ${request.pid}`);
+      }
+      ring = new Ring(segment, header);
+      if (ring.serverState !== ServerState.none) {
+        throw new LayoutError(`${where} is already served by pid ${ring.serverPid}`);
+      }
+      if (header.notify === Notify.zmq) await this.#startZmq();
+    } catch (error) {
+      segment.close();
+      return (error as Error).message.split("\n")[0];
+    }
+    // The ring is mapped here and in the client: its name is no longer needed,
+    // and without it nothing is left in /dev/shm whichever side dies.
+    platform.unlink(name);
+    ring.serverPid = Deno.pid;
+    ring.serverState = ServerState.attached;
+    const { geometry } = ring.layout;
+    const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
+    let check = this.#checks.get(key);
+    if (!check) this.#checks.set(key, check = new FrameCheck(new FrameSource(geometry)));
+    const session: Session = { pid: request.pid, ring, check, next: ring.acked, stopping: false };
+    this.#sessions.set(request.pid, session);
+    if (ring.layout.notify === Notify.futex) session.loop = this.#serveFutex(session);
+    return undefined;
+  }
+
+  /** Reads post `session.next` in place, checks it, and acknowledges it. */
+  #serve(session: Session): number {
+    const { ring } = session;
+    const p = session.next++;
+    let verdict: number = Verdict.ok;
+    const opened = ring.open(p);
+    if (!opened.ok) {
+      verdict = opened.verdict;
+      this.#stats.refuse(`client pid ${session.pid}: ${opened.reason}`);
+    } else {
+      // The server's read of the frame: every byte, in the slot, no copy,
+      // compared with what the frame must hold (see frame_check.ts).
+      const problem = session.check.check(opened.frame, opened.index);
+      if (!ring.intact(p)) {
+        verdict = Verdict.torn;
+        this.#stats.refuse(`client pid ${session.pid}: frame ${opened.index} changed while read`);
+      } else if (problem) {
+        verdict = VERDICT_OF[problem.kind];
+        this.#stats.refuse(`client pid ${session.pid}: ${problem.message}`);
+      } else {
+        this.#stats.frames++;
+      }
+    }
+    ring.ack(p, verdict);
+    return verdict;
+  }
+
+  async #serveFutex(session: Session): Promise<void> {
+    let gone = false;
+    const idle = () => {
+      if (session.stopping) return false;
+      if (clientGone(session.ring)) {
+        gone = true;
+        return false;
+      }
+      return true;
+    };
+    const turns = new EventLoopTurns();
+    while (!session.stopping) {
+      if (!await session.ring.waitPosted(session.next, { idle })) break;
+      this.#serve(session);
+      await turns.maybeYield();
+    }
+    if (gone) this.#detach(session);
+  }
+
+  /** Releases a session's ring; says so when its client died rather than closed. */
+  #detach(session: Session): void {
+    if (!this.#sessions.delete(session.pid)) return;
+    const { ring } = session;
+    if (ring.clientState !== ClientState.closed) {
+      this.#log(`client pid ${session.pid} ended without closing its ring; the ring was released`);
+    }
+    ring.serverState = ServerState.left;
+    ring.segment.close();
+    const { geometry } = ring.layout;
+    const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
+    const inUse = [...this.#sessions.values()].some((s) => s.check === session.check);
+    if (!inUse) this.#checks.delete(key);
+  }
+
+  async #startZmq(): Promise<void> {
+    if (this.#zmq) return;
+    const { url, path } = zmqEndpoint(this.#name);
+    await removeStaleSocket(this.#name);
+    const context = new Context();
+    const socket = context.socket(ZMQ.ROUTER);
+    try {
+      socket.bind(url);
+      await Deno.chmod(path, 0o600);
+    } catch (error) {
+      socket.close();
+      context.term();
+      throw error;
+    }
+    const forget = atExit(() => Deno.removeSync(path));
+    this.#zmq = { context, socket, path, forget, loop: Promise.resolve() };
+    this.#zmq.loop = this.#serveZmq(socket);
+  }
+
+  /** The ZeroMQ loop: one request per posted frame, [ring id, properties]; the reply acknowledges. */
+  async #serveZmq(socket: Socket): Promise<void> {
+    const turns = new EventLoopTurns();
+    let nextReap = 0;
+    while (!this.#signal.aborted && this.#zmq) {
+      // Try at once and for a few microseconds (cheap non-blocking calls)
+      // before waiting off the main thread, which costs a thread hop.
+      let parts = socket.receiveParts();
+      const spinUntil = performance.now() + ZMQ_SPIN_MICROS / 1000;
+      while (!parts && performance.now() < spinUntil) parts = socket.receiveParts();
+      const now = performance.now();
+      if (now >= nextReap) {
+        // Rings whose client closed or died: checked at least every 200 ms, busy or not.
+        nextReap = now + 200;
+        for (const session of [...this.#sessions.values()]) {
+          if (session.ring.layout.notify === Notify.zmq && clientGone(session.ring)) {
+            this.#detach(session);
+          }
+        }
+      }
+      if (!parts) {
+        await socket.wait(100);
+        continue;
+      }
+      const [identity, ...rest] = parts;
+      const problem = this.#zmqRequest(rest);
+      for (const part of rest) part.close();
+      const reply = problem === undefined
+        ? Message.copyOf(this.#replyProperties)
+        : Message.copyOf(encoder.encode(JSON.stringify({ error: problem })));
+      socket.sendParts([identity, reply]);
+      await turns.maybeYield();
+    }
+  }
+
+  /** The properties of the last acknowledged frame, the reply's body. */
+  readonly #replyProperties = new Uint8Array(PROPERTIES_BYTES);
+
+  /** Serves one ZeroMQ request; returns why it was refused, or undefined. */
+  #zmqRequest(parts: Message[]): string | undefined {
+    if (parts.length !== 2) {
+      this.#stats.refuse(`expected 2 parts (ring id, properties), got ${parts.length}`);
+      return `expected 2 parts (ring id, properties), got ${parts.length}`;
+    }
+    const id = parts[0].bytes;
+    const session = id.byteLength === 4
+      ? this.#sessions.get(new DataView(id.buffer, id.byteOffset, 4).getUint32(0, true))
+      : undefined;
+    if (!session || session.ring.layout.notify !== Notify.zmq) {
+      this.#stats.refuse("a request for a ring that is not served");
+      return "no such ring is served here";
+    }
+    let properties;
+    try {
+      properties = decodeProperties(parts[1].bytes);
+    } catch (error) {
+      this.#stats.refuse((error as Error).message);
+      return (error as Error).message;
+    }
+    const expectedSlot = session.next % session.ring.layout.slotCount;
+    if (properties.slot !== expectedSlot) {
+      this.#stats.refuse(`properties name slot ${properties.slot}, expected ${expectedSlot}`);
+      // The post is still consumed, so that the ring stays in step with the client.
+      session.ring.ack(session.next++, Verdict.stale);
+      return `properties name slot ${properties.slot}, expected ${expectedSlot}`;
+    }
+    this.#replyProperties.set(parts[1].bytes);
+    const verdict = this.#serve(session);
+    return verdict === Verdict.ok
+      ? undefined
+      : `frame ${properties.index}: refused (${verdictText(verdict)})`;
+  }
+
+  /** Stops every loop and releases every ring and the ZeroMQ socket. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    for (const session of sessions) session.stopping = true;
+    await Promise.all(sessions.map((s) => s.loop));
+    for (const session of sessions) this.#detach(session);
+    const zmq = this.#zmq;
+    if (zmq) {
+      this.#zmq = undefined;
+      await zmq.loop;
+      zmq.socket.close();
+      zmq.context.term();
+      await Deno.remove(zmq.path).catch(() => {});
+      zmq.forget();
+    }
+  }
+}
+
+if (import.meta.main) {
+  runMain(COMMAND.name, async (args) => {
+    const { help, flags } = parseServerFlags(args, COMMAND);
+    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
+    await serveShm({ name: parseName(flags.name), signal: shutdownSignal() });
+  });
+}

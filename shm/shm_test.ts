@@ -1,0 +1,278 @@
+// The shared-memory server and client as real processes, started from the
+// same tasks a user runs (deno.json).
+import assert from "node:assert/strict";
+import { lines, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import { sharedMemoryPlatform } from "./platform.ts";
+
+const platform = await sharedMemoryPlatform();
+const SMALL = ["--size", "480p", "--warmup", "0"];
+let count = 0;
+
+/** A segment name of its own for each test. */
+function freshName(): string {
+  return `fbtest-${Deno.pid}-${count++}`;
+}
+
+/**
+ * The /dev/shm entries whose names start with `name` (listed by `ls`: Deno
+ * asks for --allow-all to read /dev).
+ */
+function entries(name: string): string[] {
+  const out = new Deno.Command("ls", { args: ["-1", "/dev/shm"] }).outputSync();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((n) =>
+    n === name || n.startsWith(`${name}.`)
+  ).sort();
+}
+
+/** A file's permission bits, in octal, as `stat` prints them. */
+function modeOf(path: string): string {
+  const out = new Deno.Command("stat", { args: ["-c", "%a", path] }).outputSync();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("shm: futex echo, verified, then SIGINT removes everything", async () => {
+  const name = freshName();
+  const server = await startServer("shm:server", ["--name", name]);
+  try {
+    assert.equal(server.ready.endpoint, `shm://${name}`);
+    assert.equal(server.ready.transport, "shm");
+    assert.deepEqual(entries(name), [name]);
+    assert.equal(modeOf(`/dev/shm/${name}`), "600");
+    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "200"]);
+    assert.equal(run.code, 0, run.stderr);
+    const r = run.record!;
+    assert.equal(r.status, "ok");
+    assert.equal(r.transport, "shm");
+    assert.equal(r.variant, "futex");
+    assert.equal(r.endpoint, `shm://${name}`);
+    assert.equal(r.frames, 200);
+    assert.ok(r.verified >= 200);
+    assert.equal(r.errors, 0);
+    assert.equal(r.runtime.packages.slots, "2");
+    assert.deepEqual(entries(name), [name], "the client's ring is gone");
+  } finally {
+    const stop = await server.stop("SIGINT");
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped && stop.stopped.frames >= 200, stop.stdout);
+    assert.equal(stop.stopped?.refused, 0);
+    assert.deepEqual(entries(name), []);
+  }
+});
+
+Deno.test("shm: zmq variant (properties over ZeroMQ), SIGTERM removes the socket file", async () => {
+  const name = freshName();
+  const server = await startServer("shm:server", ["--name", name]);
+  try {
+    const run = await runClient("shm:client", [
+      "--name",
+      name,
+      "--variant",
+      "zmq",
+      "--slots",
+      "2",
+      ...SMALL,
+      "--frames",
+      "100",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.record?.variant, "zmq");
+    assert.equal(run.record?.errors, 0);
+    assert.equal(run.record?.frames, 100);
+    assert.match(run.record!.runtime.packages.libzmq, /^4\./);
+    assert.equal(await exists(`/tmp/${name}.sock`), true);
+    assert.equal(Deno.statSync(`/tmp/${name}.sock`).mode! & 0o777, 0o600);
+  } finally {
+    const stop = await server.stop("SIGTERM");
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped!.frames >= 100);
+    assert.equal(await exists(`/tmp/${name}.sock`), false);
+    assert.deepEqual(entries(name), []);
+  }
+});
+
+Deno.test("shm: two clients at once, each with its own ring, both verified", async () => {
+  const name = freshName();
+  const server = await startServer("shm:server", ["--name", name]);
+  try {
+    const [a, b] = await Promise.all([
+      runClient("shm:client", ["--name", name, ...SMALL, "--frames", "300"]),
+      runClient("shm:client", [
+        "--name",
+        name,
+        "--size",
+        "64x48",
+        "--warmup",
+        "0",
+        "--frames",
+        "300",
+        "--variant",
+        "zmq",
+      ]),
+    ]);
+    for (const run of [a, b]) {
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.record?.errors, 0);
+      assert.equal(run.record?.frames, 300);
+    }
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0);
+    assert.deepEqual(entries(name), []);
+  }
+});
+
+Deno.test("shm: a server stopped mid-run ends the client's run with one line", async () => {
+  const name = freshName();
+  const server = await startServer("shm:server", ["--name", name]);
+  const client = runClient("shm:client", ["--name", name, ...SMALL, "--seconds", "20"]);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const stop = await server.stop("SIGTERM");
+  assert.equal(stop.code, 0, stop.stderr);
+  const run = await client;
+  assert.equal(run.code, 1);
+  assert.equal(run.record?.status, "failed");
+  assert.match(run.record!.reason!, /the server \(pid \d+\) is gone/);
+  assert.equal(run.record?.errors, 0);
+  assert.deepEqual(entries(name), []);
+});
+
+Deno.test("shm: a client with no server fails within its timeout and says so in one line", async () => {
+  const name = freshName();
+  const started = performance.now();
+  const run = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "1"]);
+  assert.ok(performance.now() - started < 15000);
+  assert.equal(run.code, 1);
+  assert.equal(run.record?.status, "failed");
+  assert.match(
+    run.record!.reason!,
+    new RegExp(`no server at /dev/shm/${name} after waiting 1 s: is .* running`),
+  );
+  assert.deepEqual(entries(name), [], "the client removed its ring");
+});
+
+Deno.test("shm: SIGKILL and SIGINT of a client mid-run: the server releases its ring and goes on", async () => {
+  const name = freshName();
+  const server = await startServer("shm:server", ["--name", name]);
+  try {
+    for (const signal of ["SIGKILL", "SIGINT"] as const) {
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [...taskArgs("shm:client"), "--name", name, "--size", "1080p", "--seconds", "30"],
+        cwd: ROOT,
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      // Wait until it reports progress: frames are flowing.
+      const progress = lines(child.stderr);
+      for await (const line of progress) if (/fps/.test(line)) break;
+      child.kill(signal);
+      const status = await child.status;
+      progress.return(undefined);
+      assert.equal(status.success, false);
+      assert.deepEqual(entries(name), [name], `after ${signal}: no ring left by name`);
+      const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "20"]);
+      assert.equal(run.code, 0, run.stderr);
+    }
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(entries(name), []);
+  }
+});
+
+Deno.test("shm: a second server on the same name is refused; a stale one left by SIGKILL is replaced", async () => {
+  const name = freshName();
+  const first = await startServer("shm:server", ["--name", name]);
+  try {
+    const second = await startServer("shm:server", ["--name", name]).then(
+      () => assert.fail("a second server started"),
+      (error: Error) => error.message,
+    );
+    assert.match(second, /exited with code 1/);
+    assert.match(
+      second,
+      new RegExp(`/dev/shm/${name} is in use by the server with pid ${first.ready.pid}`),
+    );
+    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "5"]);
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    await first.stop("SIGKILL");
+  }
+  assert.deepEqual(entries(name), [name], "SIGKILL leaves the doorway");
+  // ... and, had a zmq client been served, the socket file: a stand-in.
+  await Deno.writeFile(`/tmp/${name}.sock`, new Uint8Array());
+  const next = await startServer("shm:server", ["--name", name]);
+  try {
+    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "5"]);
+    assert.equal(run.code, 0, run.stderr);
+  } finally {
+    const stop = await next.stop();
+    assert.match(
+      stop.stderr,
+      new RegExp(`replaced the stale segment /dev/shm/${name} left by pid`),
+    );
+    assert.deepEqual(entries(name), []);
+  }
+});
+
+Deno.test("shm: a segment of another layout is refused with a clear error, never reused", async () => {
+  const name = freshName();
+  // Not framebench's at all, then framebench's of a future layout version.
+  const foreign = new Uint8Array(4096).fill(7);
+  const future = new Uint8Array(4096);
+  new DataView(future.buffer).setUint32(0, 0x4d534246, true);
+  new DataView(future.buffer).setUint16(4, 99, true);
+  try {
+    for (
+      const [bytes, message] of [[foreign, /is not a framebench segment/], [
+        future,
+        /has layout version 99/,
+      ]] as const
+    ) {
+      const forged = platform.create(name, bytes.byteLength)!;
+      new Uint8Array(forged.buffer).set(bytes);
+      forged.close();
+      const server = await startServer("shm:server", ["--name", name]).then(
+        () => assert.fail("the server took the segment"),
+        (error: Error) => error.message,
+      );
+      assert.match(server, message);
+      assert.match(server, /remove it or choose another --name/);
+      const run = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "1"]);
+      assert.equal(run.code, 1);
+      assert.match(run.record!.reason!, message);
+      const left = platform.open(name)!;
+      assert.deepEqual(new Uint8Array(left.buffer), bytes, "left as it was");
+      left.close();
+      platform.unlink(name);
+    }
+  } finally {
+    platform.unlink(name);
+  }
+});
+
+Deno.test("shm: bad flags exit with code 2 and one line", async () => {
+  for (
+    const [task, args] of [
+      ["shm:server", ["--bogus"]],
+      ["shm:server", ["--name", "a/b"]],
+      ["shm:client", ["--slots", "0"]],
+      ["shm:client", ["--slots", "33"]],
+      ["shm:client", ["--variant", "tcp"]],
+      ["shm:client", ["--name", ""]],
+    ] as const
+  ) {
+    const run = await runClient(task, [...args]);
+    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /see --help/);
+  }
+});
