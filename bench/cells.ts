@@ -31,12 +31,19 @@ export interface Cell {
 /** The study's same-process baseline, fps at 1920x1080. */
 export const STUDY_BASELINE_FPS = 105;
 
-// Endpoints of the runner's own servers, apart from the defaults a user's
-// servers started by hand would take.
-const ZMQ_TCP = "tcp://127.0.0.1:5599";
-const GRPC_PORT = "50599";
-const REST_PORT = "8599";
-const SHM_NAME = "framebench-bench-shm";
+/**
+ * The tag in the names of this process's servers: `framebench-bench-<pid>`.
+ * The runner's endpoints are apart from the defaults that servers started by
+ * hand take, and from those of another runner or test run on the same machine
+ * (names carry the pid, ports are spread by it).
+ */
+export const RUN_TAG = `framebench-bench-${Deno.pid}`;
+const PORT_BASE = 20000 + (Deno.pid % 15000) * 3;
+const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
+const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
+const GRPC_PORT = String(PORT_BASE + 1);
+const REST_PORT = String(PORT_BASE + 2);
+const SHM_NAME = `${RUN_TAG}-shm`;
 
 /** Every cell, in report order. */
 export const CELLS: readonly Cell[] = [
@@ -52,8 +59,8 @@ export const CELLS: readonly Cell[] = [
     name: "zmq ipc",
     transport: "zmq",
     description: "ZeroMQ REQ/REP over a unix socket (libzmq through FFI)",
-    server: { launch: "zmq:server", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
-    client: { launch: "zmq:client", args: ["--endpoint", "ipc:///tmp/framebench-bench-zmq.sock"] },
+    server: { launch: "zmq:server", args: ["--endpoint", ZMQ_IPC] },
+    client: { launch: "zmq:client", args: ["--endpoint", ZMQ_IPC] },
     limit: "echo_unix",
     study: 50,
   },

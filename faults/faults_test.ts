@@ -3,7 +3,7 @@
 // client process. The promise under test: a benchmark never hangs, never
 // lies, and never leaves anything behind.
 import assert from "node:assert/strict";
-import { type Cell, CELLS } from "../bench/cells.ts";
+import { type Cell, CELLS, RUN_TAG } from "../bench/cells.ts";
 import { runClient, startServer } from "../bench/processes.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
@@ -15,8 +15,9 @@ const cases: Cell[] = CELLS.filter((cell, i) =>
 const SMALL = ["--size", "480p", "--warmup", "0.2"];
 
 /**
- * Names in /dev/shm and /tmp that look like ours, to check nothing is left
- * behind. Listed with `ls`: Deno asks for --allow-all to read /dev/shm.
+ * Names in /dev/shm and /tmp made for this test run's servers (they carry
+ * {@linkcode RUN_TAG}), to check nothing is left behind. Listed with `ls`:
+ * Deno asks for --allow-all to read /dev/shm.
  */
 async function leftovers(): Promise<Set<string>> {
   const names = new Set<string>();
@@ -24,7 +25,7 @@ async function leftovers(): Promise<Set<string>> {
     const out = await new Deno.Command("ls", { args: ["-1", dir], stderr: "null" }).output();
     assert.ok(out.success || Deno.build.os !== "linux", `ls ${dir} failed`);
     for (const name of new TextDecoder().decode(out.stdout).split("\n")) {
-      if (name.includes("framebench")) names.add(`${dir}/${name}`);
+      if (name.includes(RUN_TAG)) names.add(`${dir}/${name}`);
     }
   }
   return names;
