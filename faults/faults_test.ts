@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { type Cell, CELLS, RUN_TAG } from "../bench/cells.ts";
 import { runClient, startServer } from "../bench/processes.ts";
+import { residentMB } from "../bench/soak.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
 const cases: Cell[] = CELLS.filter((cell, i) =>
@@ -126,6 +127,68 @@ for (const cell of cases) {
       const stop = await s.stop();
       assert.equal(stop.code, 0);
       assert.ok(stop.stopped!.frames >= 160);
+    }
+  });
+}
+
+/** Where a cell's server listens for raw bytes (TCP port or unix socket), if it does. */
+function rawEndpoint(cell: Cell): Deno.ConnectOptions | Deno.UnixConnectOptions | undefined {
+  const args = cell.server!.args;
+  const value = (flag: string) => args[args.indexOf(flag) + 1];
+  if (args.includes("--port")) return { hostname: "127.0.0.1", port: Number(value("--port")) };
+  const endpoint = args.includes("--endpoint") ? value("--endpoint") : "";
+  const tcp = /^tcp:\/\/([^:]+):(\d+)$/.exec(endpoint);
+  if (tcp) return { hostname: tcp[1], port: Number(tcp[2]) };
+  if (endpoint.startsWith("ipc://")) return { transport: "unix", path: endpoint.slice(6) };
+  return undefined; // shared memory: its own tests feed it wrong segments
+}
+
+const GARBAGE: [string, Uint8Array][] = [
+  ["random bytes", crypto.getRandomValues(new Uint8Array(65536))],
+  ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")],
+  [
+    "a TLS hello",
+    Uint8Array.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+  ],
+  ["a huge length prefix", Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])],
+];
+
+for (const cell of cases) {
+  const endpoint = rawEndpoint(cell);
+  if (!endpoint) continue;
+  Deno.test(`faults ${cell.name}: garbage on the server's socket is dropped, the server goes on, memory stays`, async () => {
+    const server = await startServer(cell.server!.launch, cell.server!.args);
+    try {
+      const warm = await runClient(cell.client.launch, [
+        ...cell.client.args,
+        ...SMALL,
+        "--frames",
+        "20",
+      ]);
+      assert.equal(warm.code, 0, warm.stderr);
+      const before = await residentMB(server.child.pid);
+      for (let round = 0; round < 25; round++) {
+        for (const [, bytes] of GARBAGE) {
+          const conn = await Deno.connect(endpoint as Deno.ConnectOptions);
+          try {
+            await conn.write(bytes);
+          } catch { /* the server may already have dropped us */ }
+          conn.close();
+        }
+      }
+      const after = await residentMB(server.child.pid);
+      assert.ok(before !== undefined && after !== undefined, "the server is still running");
+      assert.ok(after - before < 64, `server memory grew from ${before} to ${after} MB`);
+      const next = await runClient(cell.client.launch, [
+        ...cell.client.args,
+        ...SMALL,
+        "--frames",
+        "20",
+      ]);
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal(next.record?.errors, 0);
+    } finally {
+      assert.equal((await server.stop()).code, 0);
     }
   });
 }

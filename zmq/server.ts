@@ -1,9 +1,17 @@
 #!/usr/bin/env -S deno run --allow-ffi --allow-read --allow-write --allow-env --allow-net
 /**
- * The ZeroMQ echo server: a REP socket that sends every frame straight back.
- * A request is two parts, the frame properties (see
+ * The ZeroMQ echo server: sends every frame straight back to the REQ client
+ * that sent it. A request is two parts, the frame properties (see
  * ../common/properties.ts) and the pixels; a malformed request gets a
  * one-part reply `{"error": "..."}` and the server goes on.
+ *
+ * The socket is a ROUTER, which is what a REP socket is built on, with the
+ * envelope (the client's routing id and an empty delimiter) handled here. A REP
+ * socket wedges for good when a peer that is not ZeroMQ sends bytes that
+ * libzmq takes for a ZMTP 1.0 message without a delimiter (random bytes do):
+ * it keeps waiting for the rest of that envelope and serves nobody else (found
+ * by faults/faults_test.ts). With a ROUTER, such a message is one more message
+ * to refuse.
  *
  *     deno task zmq:server [--endpoint ipc:///tmp/framebench-zmq.sock]
  *
@@ -34,7 +42,7 @@ export const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
 const COMMAND: CommandSpec = {
   name: "zmq:server",
-  summary: "Echoes frames over ZeroMQ (REQ/REP) until Ctrl-C.",
+  summary: "Echoes frames over ZeroMQ (REQ clients, ROUTER server) until Ctrl-C.",
   flags: {
     ...ENDPOINT_FLAG,
     "max-bytes": {
@@ -87,7 +95,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
   let buffers: IpcBuffers | undefined;
   let bound = false;
   try {
-    socket = context.socket(ZMQ.REP);
+    socket = context.socket(ZMQ.ROUTER);
     socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
     socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
     // libzmq drops a peer whose message part is larger, before buffering it.
@@ -105,11 +113,19 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
       if (!ready) continue;
       const parts = socket.receiveParts();
       if (!parts) continue;
-      const problem = checkRequest(parts);
-      if (problem) {
+      // A REQ client's message comes as [routing id, empty delimiter, ...request].
+      if (parts.length < 2 || parts[1].bytes.byteLength !== 0) {
         for (const part of parts) part.close();
+        stats.refuse("not a REQ request (no envelope): dropped without a reply");
+        continue;
+      }
+      const [id, delimiter, ...request] = parts;
+      const problem = checkRequest(request);
+      if (problem) {
+        for (const part of request) part.close();
         stats.refuse(problem);
-        socket.sendParts([Message.copyOf(encoder.encode(JSON.stringify({ error: problem })))]);
+        const error = Message.copyOf(encoder.encode(JSON.stringify({ error: problem })));
+        socket.sendParts([id, delimiter, error]);
         continue;
       }
       // The echo: the received parts go back as they are, no copy.
