@@ -58,7 +58,7 @@ export const CELLS: readonly Cell[] = [
   {
     name: "zmq ipc",
     transport: "zmq",
-    description: "ZeroMQ REQ/REP over a unix socket (libzmq through FFI)",
+    description: "ZeroMQ REQ client, ROUTER server, over a unix socket (libzmq through FFI)",
     server: { launch: "zmq:server", args: ["--endpoint", ZMQ_IPC] },
     client: { launch: "zmq:client", args: ["--endpoint", ZMQ_IPC] },
     limit: "echo_unix",
@@ -67,7 +67,7 @@ export const CELLS: readonly Cell[] = [
   {
     name: "zmq tcp",
     transport: "zmq",
-    description: "ZeroMQ REQ/REP over TCP loopback",
+    description: "ZeroMQ REQ client, ROUTER server, over TCP loopback",
     server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
     client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
     limit: "echo_tcp",

@@ -25,7 +25,7 @@ import { SOCKET_BUFFER_BYTES } from "./server.ts";
 
 const COMMAND: CommandSpec = {
   name: "zmq:client",
-  summary: "Sends frames to `deno task zmq:server` over ZeroMQ (REQ/REP) and verifies the echo.",
+  summary: "Sends frames to `deno task zmq:server` over ZeroMQ (REQ socket) and verifies the echo.",
   variants: ["reqrep"],
   flags: ENDPOINT_FLAG,
 };

@@ -1,5 +1,5 @@
 /**
- * A minimal binding of libzmq's C API through Deno FFI: contexts, REQ/REP
+ * A minimal binding of libzmq's C API through Deno FFI: contexts, REQ and ROUTER
  * sockets, zero-copy messages, and a poll that waits off the main thread.
  *
  * Why FFI and not the `zeromq` npm package's JavaScript API: under Deno 2.9.6
@@ -180,7 +180,7 @@ export class Message {
 
   /**
    * Wraps `bytes` without copying them. libzmq reads them while it sends, so
-   * they must not change until the send has completed (for REQ/REP: until the
+   * they must not change until the send has completed (for a request and its reply: until the
    * reply has arrived) and must outlive the message.
    */
   static wrap(bytes: Uint8Array): Message {
