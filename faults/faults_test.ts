@@ -143,8 +143,21 @@ function rawEndpoint(cell: Cell): Deno.ConnectOptions | Deno.UnixConnectOptions 
   return undefined; // shared memory: its own tests feed it wrong segments
 }
 
+/** Bytes from a fixed xorshift sequence: garbage, but the same in every run. */
+function noise(length: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
 const GARBAGE: [string, Uint8Array][] = [
-  ["random bytes", crypto.getRandomValues(new Uint8Array(65536))],
+  ["random bytes", noise(65536)],
   ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")],
   [
     "a TLS hello",
@@ -166,8 +179,11 @@ for (const cell of cases) {
         "20",
       ]);
       assert.equal(warm.code, 0, warm.stderr);
-      const before = await residentMB(server.child.pid);
+      // Memory is compared between round 5 and round 25: what the allocator
+      // keeps after the first connections is not a leak, growth after it is.
+      let before: number | undefined;
       for (let round = 0; round < 25; round++) {
+        if (round === 5) before = await residentMB(server.child.pid);
         for (const [, bytes] of GARBAGE) {
           const conn = await Deno.connect(endpoint as Deno.ConnectOptions);
           try {
@@ -178,7 +194,7 @@ for (const cell of cases) {
       }
       const after = await residentMB(server.child.pid);
       assert.ok(before !== undefined && after !== undefined, "the server is still running");
-      assert.ok(after - before < 64, `server memory grew from ${before} to ${after} MB`);
+      assert.ok(after - before < 32, `server memory grew from ${before} to ${after} MB`);
       const next = await runClient(cell.client.launch, [
         ...cell.client.args,
         ...SMALL,
