@@ -22,7 +22,7 @@ import { numberFlag, UsageError } from "../common/flags.ts";
 import { parseSize } from "../common/frame.ts";
 import { type Cell, CELLS, selectCells } from "./cells.ts";
 import { compareResults, readResults } from "./compare.ts";
-import { defaultFbench, measureLimits } from "./limits.ts";
+import { defaultFbench, measureLimits, mergeLimits } from "./limits.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
 import { runCells } from "./runner.ts";
@@ -96,15 +96,19 @@ export async function bench(
   const machine = await machineInfo(options.command ?? "deno task bench");
   const progress = options.progress ?? ((line: string) => console.error(line));
   const limitTests = [...new Set(cells.flatMap((c) => (c.limit ? [c.limit] : [])))];
-  const limits = options.fbench
-    ? await measureLimits(
-      options.fbench,
-      limitTests,
-      settings.sizes.map((size) => parseSize(size).frameBytes),
-      options.limitSeconds ?? 1,
-      progress,
-    )
-    : [];
+  // The limits are measured right before and right after the transports, as
+  // the machine's speed drifts (2x over a day was seen on shared VMs).
+  const measure = () =>
+    options.fbench
+      ? measureLimits(
+        options.fbench,
+        limitTests,
+        settings.sizes.map((size) => parseSize(size).frameBytes),
+        options.limitSeconds ?? 1,
+        progress,
+      )
+      : Promise.resolve([]);
+  const before = await measure();
   const runs = await runCells(cells, {
     ...settings,
     onProgress(line, done) {
@@ -113,6 +117,7 @@ export async function bench(
       progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
     },
   });
+  const limits = mergeLimits(before, await measure());
   const results: BenchResults = { machine, settings, cells, runs, limits };
   await Deno.mkdir(out, { recursive: true });
   const svg = svgChart(results);

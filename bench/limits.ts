@@ -93,3 +93,29 @@ export async function measureLimits(
   }
   return limits;
 }
+
+/**
+ * Merges limits measured more than once in a sitting (before and after the
+ * transports): per test and size, the higher fps is the limit, so that a
+ * moment when the machine was slow does not flatter the transports; min and
+ * max span every measurement.
+ */
+export function mergeLimits(...sets: Limit[][]): Limit[] {
+  const merged = new Map<string, Limit>();
+  for (const limit of sets.flat()) {
+    const key = `${limit.test} ${limit.frameBytes}`;
+    const seen = merged.get(key);
+    merged.set(
+      key,
+      seen
+        ? {
+          ...seen,
+          fps: Math.max(seen.fps, limit.fps),
+          minFps: Math.min(seen.minFps, limit.minFps),
+          maxFps: Math.max(seen.maxFps, limit.maxFps),
+        }
+        : { ...limit },
+    );
+  }
+  return [...merged.values()];
+}

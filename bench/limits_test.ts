@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { measureLimits, parseLimitLine } from "./limits.ts";
+import { measureLimits, mergeLimits, parseLimitLine } from "./limits.ts";
 
 Deno.test("parseLimitLine() reads fbench's output line", () => {
   assert.deepEqual(
@@ -23,4 +23,14 @@ Deno.test("measureLimits() leaves out a test that cannot run and says why", asyn
   );
   assert.deepEqual(limits, []);
   assert.match(said.join("\n"), /fbench memcpy 100 failed/);
+});
+
+Deno.test("mergeLimits() keeps the higher fps of each test and size, and the whole range", () => {
+  const a = { test: "echo_unix", frameBytes: 10, fps: 540, minFps: 509, maxFps: 546 };
+  const b = { test: "echo_unix", frameBytes: 10, fps: 1325, minFps: 1289, maxFps: 1328 };
+  const c = { test: "memcpy", frameBytes: 10, fps: 9000, minFps: 8900, maxFps: 9100 };
+  assert.deepEqual(mergeLimits([a, c], [b]), [
+    { test: "echo_unix", frameBytes: 10, fps: 1325, minFps: 509, maxFps: 1328 },
+    c,
+  ]);
 });
