@@ -238,3 +238,21 @@ export async function runClient(
   } catch { /* no record */ }
   return { code: exitCode(status), stdout: out, stderr: await stderr, record, timedOut };
 }
+
+/** Tells whether anything (a file, a socket) is at `path`; for tests that check what is left behind. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for tests that need their own. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

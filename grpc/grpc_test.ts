@@ -4,7 +4,15 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
-import { lines, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import {
+  freePort,
+  lines,
+  pathExists,
+  ROOT,
+  runClient,
+  startServer,
+  taskArgs,
+} from "../bench/processes.ts";
 import { FrameRefused } from "../common/echo.ts";
 import { frameGeometry } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
@@ -14,22 +22,6 @@ import { tcpEndpoint } from "./endpoint.ts";
 import { frameEchoClient, frameEchoService, SERVICE_NAME } from "./service.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 /** A client process whose progress lines are watched while it runs. */
 function watchClient(args: string[]) {
@@ -113,7 +105,7 @@ Deno.test("grpc: a unix socket of mode 0600, removed on SIGTERM; a stale file is
   try {
     const killed = await startServer("grpc:server", ["--unix", path]);
     await killed.stop("SIGKILL");
-    assert.equal(await exists(path), true, "SIGKILL leaves the file");
+    assert.equal(await pathExists(path), true, "SIGKILL leaves the file");
     const server = await startServer("grpc:server", ["--unix", path]);
     try {
       assert.equal(server.ready.endpoint, `unix://${path}`);
@@ -140,12 +132,12 @@ Deno.test("grpc: a unix socket of mode 0600, removed on SIGTERM; a stale file is
         second,
         /exited with code 1 before it was ready: grpc:server: unix:\/\/.* is in use by another server$/,
       );
-      assert.equal(await exists(path), true, "the first server's file is left alone");
+      assert.equal(await pathExists(path), true, "the first server's file is left alone");
     } finally {
       const stop = await server.stop("SIGTERM");
       assert.equal(stop.code, 0, stop.stderr);
     }
-    assert.equal(await exists(path), false, "socket file removed");
+    assert.equal(await pathExists(path), false, "socket file removed");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -322,7 +314,7 @@ Deno.test("grpc: Ctrl-C on the server mid-stream: it stops at once with code 0, 
     assert.ok(performance.now() - started < 2000, "the server does not wait for the stream to end");
     assert.equal(stop.code, 0, stop.stderr);
     assert.ok(stop.stopped && stop.stopped.frames > 0);
-    assert.equal(await exists(path), false, "socket file removed");
+    assert.equal(await pathExists(path), false, "socket file removed");
     const { code, record } = await client.ended;
     assert.equal(code, 1);
     assert.equal(record.status, "failed");

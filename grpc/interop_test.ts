@@ -2,7 +2,7 @@
 // alone (grpc_tools.protoc, Debian's python3-grpc-tools) against the Deno
 // server, over TCP and a unix socket.
 import assert from "node:assert/strict";
-import { ROOT, startServer } from "../bench/processes.ts";
+import { freePort, ROOT, startServer } from "../bench/processes.ts";
 
 /** Debian's Python, which has the grpcio packages (a python3 earlier on PATH may not). */
 const PYTHON = "/usr/bin/python3";
@@ -21,13 +21,6 @@ const hasGrpcTools = await run(["-c", "import grpc, grpc_tools"]).then(
   (r) => r.code === 0,
   () => false,
 );
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test({
   name: "grpc interop: a Python client made from proto/frames.proto alone gets every frame back" +

@@ -1,7 +1,7 @@
 // Real REST servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over TCP and a unix socket; bad requests sent by hand.
 import assert from "node:assert/strict";
-import { runClient, type ServerProcess, startServer } from "../bench/processes.ts";
+import { pathExists, runClient, type ServerProcess, startServer } from "../bench/processes.ts";
 import { parseSize } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
 import { encodeJpeg } from "./jpeg.ts";
@@ -9,15 +9,6 @@ import { newBoundary, writeMultipart } from "./multipart.ts";
 import { Scratch } from "./scratch.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The --port of a server started with --port 0, from its ready line. */
 function portOf(server: ServerProcess): string {
@@ -117,7 +108,7 @@ Deno.test("rest: the unix-socket path, mode 0600, removed on SIGINT and on SIGTE
       const stop = await server.stop(signal);
       assert.equal(stop.code, 0, stop.stderr);
       assert.ok(stop.stopped!.frames >= 32);
-      assert.equal(await exists(path), false, "socket file removed");
+      assert.equal(await pathExists(path), false, "socket file removed");
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -428,7 +419,7 @@ Deno.test("rest: a stale socket file left by a killed server is replaced", async
   const path = `${dir}/stale.sock`;
   const killed = await startServer("rest:server", ["--unix", path]);
   await killed.stop("SIGKILL");
-  assert.equal(await exists(path), true, "SIGKILL leaves the file");
+  assert.equal(await pathExists(path), true, "SIGKILL leaves the file");
   const server = await startServer("rest:server", ["--unix", path]);
   try {
     const run = await runClient("rest:client", ["--unix", path, ...SMALL, "--frames", "3"]);

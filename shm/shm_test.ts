@@ -1,7 +1,7 @@
 // The shared-memory server and client as real processes, started from the
 // same tasks a user runs (deno.json).
 import assert from "node:assert/strict";
-import { lines, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import { lines, pathExists, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
 
 const platform = await sharedMemoryPlatform();
@@ -28,15 +28,6 @@ function entries(name: string): string[] {
 function modeOf(path: string): string {
   const out = new Deno.Command("stat", { args: ["-c", "%a", path] }).outputSync();
   return new TextDecoder().decode(out.stdout).trim();
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("shm: futex echo, verified, then SIGINT removes everything", async () => {
@@ -88,13 +79,13 @@ Deno.test("shm: zmq variant (properties over ZeroMQ), SIGTERM removes the socket
     assert.equal(run.record?.errors, 0);
     assert.equal(run.record?.frames, 100);
     assert.match(run.record!.runtime.packages.libzmq, /^4\./);
-    assert.equal(await exists(`/tmp/${name}.sock`), true);
+    assert.equal(await pathExists(`/tmp/${name}.sock`), true);
     assert.equal(Deno.statSync(`/tmp/${name}.sock`).mode! & 0o777, 0o600);
   } finally {
     const stop = await server.stop("SIGTERM");
     assert.equal(stop.code, 0, stop.stderr);
     assert.ok(stop.stopped!.frames >= 100);
-    assert.equal(await exists(`/tmp/${name}.sock`), false);
+    assert.equal(await pathExists(`/tmp/${name}.sock`), false);
     assert.deepEqual(entries(name), []);
   }
 });

@@ -1,27 +1,11 @@
 // Real ZeroMQ servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over ipc:// and tcp://.
 import assert from "node:assert/strict";
-import { runClient, startServer } from "../bench/processes.ts";
+import { freePort, pathExists, runClient, startServer } from "../bench/processes.ts";
 import { encodeProperties, NO_SLOT } from "../common/properties.ts";
 import { Context, Message, ZMQ } from "./libzmq.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that removes the socket file", async () => {
   const dir = await Deno.makeTempDir();
@@ -56,7 +40,7 @@ Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that remove
     const stop = await server.stop("SIGINT");
     assert.equal(stop.code, 0, stop.stderr);
     assert.ok(stop.stopped && stop.stopped.frames >= 40, stop.stdout);
-    assert.equal(await exists(path), false, "socket file removed");
+    assert.equal(await pathExists(path), false, "socket file removed");
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -120,7 +104,7 @@ Deno.test("zmq: a stale socket file left by a killed server is replaced", async 
   const endpoint = `ipc://${dir}/stale.sock`;
   const killed = await startServer("zmq:server", ["--endpoint", endpoint]);
   await killed.stop("SIGKILL");
-  assert.equal(await exists(`${dir}/stale.sock`), true, "SIGKILL leaves the file");
+  assert.equal(await pathExists(`${dir}/stale.sock`), true, "SIGKILL leaves the file");
   const server = await startServer("zmq:server", ["--endpoint", endpoint]);
   try {
     const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
