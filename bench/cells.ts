@@ -45,6 +45,22 @@ const GRPC_PORT = String(PORT_BASE + 1);
 const REST_PORT = String(PORT_BASE + 2);
 const SHM_NAME = `${RUN_TAG}-shm`;
 
+/** A REST cell: every variant shares one server setup and is judged against TCP echo. */
+function restCell(variant: string, description: string, study?: number, encoder?: string): Cell {
+  return {
+    name: encoder ? `rest ${variant} ${encoder}` : `rest ${variant}`,
+    transport: "rest",
+    description,
+    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    client: {
+      launch: "rest:client",
+      args: ["--port", REST_PORT, "--variant", variant, ...(encoder ? ["--encoder", encoder] : [])],
+    },
+    limit: "echo_tcp",
+    ...(study === undefined ? {} : { study }),
+  };
+}
+
 /** Every cell, in report order. */
 export const CELLS: readonly Cell[] = [
   {
@@ -106,62 +122,17 @@ export const CELLS: readonly Cell[] = [
     client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
     limit: "echo_tcp",
   },
-  {
-    name: "rest raw",
-    transport: "rest",
-    description: "HTTP/1.1 POST of the raw frame (octet-stream), echoed as the body",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "raw"] },
-    limit: "echo_tcp",
-  },
-  {
-    name: "rest multipart",
-    transport: "rest",
-    description: "HTTP multipart/form-data upload, then a download back (the study's)",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "multipart"] },
-    limit: "echo_tcp",
-    study: 3.5,
-  },
-  {
-    name: "rest base64",
-    transport: "rest",
-    description: "JSON with the frame as base64 text, built-in codec",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "base64"] },
-    limit: "echo_tcp",
-    study: 4.4,
-  },
-  {
-    name: "rest base64 js",
-    transport: "rest",
-    description: "JSON with the frame as base64 text, pure-JS codec (byte-encodings)",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: {
-      launch: "rest:client",
-      args: ["--port", REST_PORT, "--variant", "base64", "--encoder", "js"],
-    },
-    limit: "echo_tcp",
-    study: 4.1,
-  },
-  {
-    name: "rest hex",
-    transport: "rest",
-    description: "JSON with the frame as hex text, built-in codec",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "hex"] },
-    limit: "echo_tcp",
-    study: 4.0,
-  },
-  {
-    name: "rest jpeg",
-    transport: "rest",
-    description: "JPEG (sharp, quality 90) as base64 in JSON, checked by PSNR",
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
-    client: { launch: "rest:client", args: ["--port", REST_PORT, "--variant", "jpeg"] },
-    limit: "echo_tcp",
-    study: 8.2,
-  },
+  restCell("raw", "HTTP/1.1 POST of the raw frame (octet-stream), echoed as the body"),
+  restCell("multipart", "HTTP multipart/form-data upload, then a download back (the study's)", 3.5),
+  restCell("base64", "JSON with the frame as base64 text, built-in codec", 4.4),
+  restCell(
+    "base64",
+    "JSON with the frame as base64 text, pure-JS codec (byte-encodings)",
+    4.1,
+    "js",
+  ),
+  restCell("hex", "JSON with the frame as hex text, built-in codec", 4.0),
+  restCell("jpeg", "JPEG (sharp, quality 90) as base64 in JSON, checked by PSNR", 8.2),
 ];
 
 /** The cells whose name or transport is in `only` (all when `only` is empty). */

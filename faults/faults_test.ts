@@ -4,7 +4,7 @@
 // lies, and never leaves anything behind.
 import assert from "node:assert/strict";
 import { type Cell, CELLS, RUN_TAG } from "../bench/cells.ts";
-import { runClient, startServer } from "../bench/processes.ts";
+import { listNames, runClient, startServer } from "../bench/processes.ts";
 import { residentMB } from "../bench/soak.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
@@ -17,15 +17,12 @@ const SMALL = ["--size", "480p", "--warmup", "0.2"];
 
 /**
  * Names in /dev/shm and /tmp made for this test run's servers (they carry
- * {@linkcode RUN_TAG}), to check nothing is left behind. Listed with `ls`:
- * Deno asks for --allow-all to read /dev/shm.
+ * {@linkcode RUN_TAG}), to check nothing is left behind.
  */
-async function leftovers(): Promise<Set<string>> {
+function leftovers(): Set<string> {
   const names = new Set<string>();
   for (const dir of ["/dev/shm", "/tmp"]) {
-    const out = await new Deno.Command("ls", { args: ["-1", dir], stderr: "null" }).output();
-    assert.ok(out.success || Deno.build.os !== "linux", `ls ${dir} failed`);
-    for (const name of new TextDecoder().decode(out.stdout).split("\n")) {
+    for (const name of listNames(dir)) {
       if (name.includes(RUN_TAG)) names.add(`${dir}/${name}`);
     }
   }
@@ -33,7 +30,7 @@ async function leftovers(): Promise<Set<string>> {
 }
 
 async function assertNothingNew(before: Set<string>, what: string) {
-  const added = [...await leftovers()].filter((n) => !before.has(n));
+  const added = [...leftovers()].filter((n) => !before.has(n));
   assert.deepEqual(added, [], `${what} left these behind`);
 }
 
@@ -43,7 +40,7 @@ for (const cell of cases) {
     runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
 
   Deno.test(`faults ${cell.name}: a client killed mid-frame does not stop the server`, async () => {
-    const before = await leftovers();
+    const before = leftovers();
     const s = await startServer(server.launch, server.args);
     try {
       const killed = await client(["--seconds", "30"], {
@@ -60,7 +57,7 @@ for (const cell of cases) {
   });
 
   Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
-    const before = await leftovers();
+    const before = leftovers();
     const s = await startServer(server.launch, server.args);
     const run = client(["--seconds", "60", "--timeout", "2"]);
     await new Promise((r) => setTimeout(r, 1500));
@@ -82,7 +79,7 @@ for (const cell of cases) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const ms of [300, 1700]) { // during start-up or warm-up, and while measuring
       Deno.test(`faults ${cell.name}: ${signal} at ${ms} ms to client then server leaves nothing behind`, async () => {
-        const before = await leftovers();
+        const before = leftovers();
         const s = await startServer(server.launch, server.args);
         let stopped = false;
         try {

@@ -1,6 +1,6 @@
 // The Python peer (standard library only), both ways, with /usr/bin/python3.
 import assert from "node:assert/strict";
-import { lines, ROOT, runClient, startServer } from "../bench/processes.ts";
+import { lines, listNames, ROOT, runClient, startServer } from "../bench/processes.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PEER = `${ROOT}shm/peer.py`;
@@ -22,10 +22,7 @@ function freshName(): string {
 }
 
 function entries(name: string): string[] {
-  const out = new Deno.Command("ls", { args: ["-1", "/dev/shm"] }).outputSync();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((n) =>
-    n === name || n.startsWith(`${name}.`)
-  );
+  return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`));
 }
 
 async function peer(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

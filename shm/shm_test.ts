@@ -1,7 +1,15 @@
 // The shared-memory server and client as real processes, started from the
 // same tasks a user runs (deno.json).
 import assert from "node:assert/strict";
-import { lines, pathExists, ROOT, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import {
+  lines,
+  listNames,
+  pathExists,
+  ROOT,
+  runClient,
+  startServer,
+  taskArgs,
+} from "../bench/processes.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
 
 const platform = await sharedMemoryPlatform();
@@ -13,15 +21,9 @@ function freshName(): string {
   return `fbtest-${Deno.pid}-${count++}`;
 }
 
-/**
- * The /dev/shm entries whose names start with `name` (listed by `ls`: Deno
- * asks for --allow-all to read /dev).
- */
+/** The /dev/shm entries whose names start with `name`. */
 function entries(name: string): string[] {
-  const out = new Deno.Command("ls", { args: ["-1", "/dev/shm"] }).outputSync();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((n) =>
-    n === name || n.startsWith(`${name}.`)
-  ).sort();
+  return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`)).sort();
 }
 
 /** A file's permission bits, in octal, as `stat` prints them. */
