@@ -29,7 +29,7 @@ function leftovers(): Set<string> {
   return names;
 }
 
-async function assertNothingNew(before: Set<string>, what: string) {
+function assertNothingNew(before: Set<string>, what: string) {
   const added = [...leftovers()].filter((n) => !before.has(n));
   assert.deepEqual(added, [], `${what} left these behind`);
 }
@@ -53,7 +53,7 @@ for (const cell of cases) {
     } finally {
       assert.equal((await s.stop()).code, 0);
     }
-    await assertNothingNew(before, "the server");
+    assertNothingNew(before, "the server");
   });
 
   Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
@@ -73,7 +73,7 @@ for (const cell of cases) {
     // A new server on the same endpoint starts (replacing what SIGKILL left) and cleans up.
     const again = await startServer(server.launch, server.args);
     assert.equal((await again.stop()).code, 0);
-    await assertNothingNew(before, "a killed server, once replaced,");
+    assertNothingNew(before, "a killed server, once replaced,");
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -101,7 +101,7 @@ for (const cell of cases) {
         } finally {
           if (!stopped) await s.stop("SIGKILL");
         }
-        await assertNothingNew(before, `${signal}`);
+        assertNothingNew(before, `${signal}`);
         // The endpoint is free again.
         const again = await startServer(server.launch, server.args);
         assert.equal((await again.stop()).code, 0);
