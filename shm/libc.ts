@@ -33,6 +33,8 @@ const ENOENT = 2;
 const EINTR = 4;
 const EPERM = 1;
 const EWOULDBLOCK = 11;
+/** Offset of `d_name` in glibc's 64-bit `struct dirent` (ino u64, off i64, reclen u16, type u8). */
+const DIRENT_NAME_OFFSET = 19;
 /** SYS_futex: 202 on x86-64, 98 on aarch64. */
 const SYS_FUTEX_N = Deno.build.arch === "aarch64" ? 98n : 202n;
 
@@ -47,6 +49,9 @@ const symbols = {
   close: { parameters: ["i32"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
   strerror: { parameters: ["i32"], result: "pointer" },
   __errno_location: { parameters: [], result: "pointer" },
   // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3). syscall() is
@@ -161,6 +166,21 @@ export function libcPlatform(): SharedMemoryPlatform {
       if (libc.shm_unlink(shmName(name)) === 0) return true;
       if (errno() === ENOENT) return false;
       throw fail(`shm_unlink /${name}`);
+    },
+    list(prefix) {
+      // /dev/shm through the C library: Deno.readDir of /dev needs --allow-all.
+      const dir = libc.opendir(encoder.encode("/dev/shm\0"));
+      if (dir === null) return [];
+      const names: string[] = [];
+      try {
+        for (let entry = libc.readdir(dir); entry !== null; entry = libc.readdir(dir)) {
+          const name = Deno.UnsafePointerView.getCString(entry, DIRENT_NAME_OFFSET);
+          if (name.startsWith(prefix)) names.push(name);
+        }
+      } finally {
+        libc.closedir(dir);
+      }
+      return names;
     },
     processAlive(pid) {
       // A killed process not yet reaped by its parent still counts as alive

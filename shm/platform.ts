@@ -49,6 +49,11 @@ export interface SharedMemoryPlatform {
   open(name: string): MappedSegment | undefined;
   /** Removes the name (mappings stay valid); false when there was none. */
   unlink(name: string): boolean;
+  /**
+   * The names of the segments that start with `prefix`. Linux lists
+   * `/dev/shm`; Windows returns none (a mapping's name goes with its last handle).
+   */
+  list(prefix: string): string[];
   /** Whether process `pid` still runs (or is a zombie: not reaped yet by its parent). */
   processAlive(pid: number): boolean;
   /** Where a segment's name shows up for a person, e.g. `/dev/shm/NAME`. */

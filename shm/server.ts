@@ -27,6 +27,7 @@ import { FrameSource } from "../common/source.ts";
 import { unixSocketInUse } from "../common/unix_socket.ts";
 import type { FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
+import { removeAbandonedRings } from "./abandoned_rings.ts";
 import { atExit } from "./cleanup.ts";
 import { FrameCheck } from "./frame_check.ts";
 import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
@@ -97,6 +98,12 @@ export async function serveShm(options: ShmServerOptions): Promise<ServerStats> 
   const platform = await sharedMemoryPlatform();
   const doorway = await Doorway.create(platform, name, log);
   const forget = atExit(() => doorway.close());
+  const removeAbandoned = () => {
+    for (const ring of removeAbandonedRings(platform, name)) {
+      log(`removed ${platform.describe(ring)}: its client died before it was served`);
+    }
+  };
+  removeAbandoned();
   try {
     await removeStaleSocket(name);
   } catch (error) {
@@ -117,6 +124,7 @@ export async function serveShm(options: ShmServerOptions): Promise<ServerStats> 
     }
   } finally {
     await server.close();
+    removeAbandoned();
     doorway.close();
     forget();
   }

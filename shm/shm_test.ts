@@ -152,6 +152,27 @@ Deno.test("shm: a client with no server fails within its timeout and says so in 
   assert.deepEqual(entries(name), [], "the client removed its ring");
 });
 
+Deno.test("shm: the ring of a client killed before it was served is removed by the next server", async () => {
+  const name = freshName();
+  // No server yet: the client has made its ring and waits for one to appear.
+  const killed = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "20"], {
+    signalAfter: { signal: "SIGKILL", ms: 1500 },
+  });
+  assert.equal(killed.code, 137);
+  const left = entries(name);
+  assert.equal(left.length, 1, "SIGKILL left the client's ring");
+  assert.match(left[0], new RegExp(`^${name}\\.\\d+$`));
+  const server = await startServer("shm:server", ["--name", name]);
+  try {
+    assert.deepEqual(entries(name), [name]);
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stderr, new RegExp(`removed /dev/shm/${name}\\.\\d+: its client died`));
+  }
+  assert.deepEqual(entries(name), []);
+});
+
 Deno.test("shm: SIGKILL and SIGINT of a client mid-run: the server releases its ring and goes on", async () => {
   const name = freshName();
   const server = await startServer("shm:server", ["--name", name]);

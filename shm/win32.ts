@@ -110,6 +110,9 @@ export function win32Platform(): SharedMemoryPlatform {
     unlink() {
       return false;
     },
+    list() {
+      return [];
+    },
     processAlive(pid) {
       const handle = k32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
       if (handle === null) return false;
