@@ -25,6 +25,7 @@ import { compareResults, readResults } from "./compare.ts";
 import { defaultFbench, measureLimits, mergeLimits } from "./limits.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
+import { stopChildrenOnSignal } from "./processes.ts";
 import { runCells } from "./runner.ts";
 
 const HELP = `Usage: deno task bench [flags]
@@ -137,6 +138,7 @@ function list(value: unknown): string[] {
 }
 
 if (import.meta.main) {
+  stopChildrenOnSignal("bench");
   runMain("bench", async (args) => {
     let values: Record<string, string | boolean | undefined>, positionals: string[];
     try {

@@ -67,9 +67,15 @@ function launchName(launch: Launch): string {
   return typeof launch === "string" ? launch : launch.deno.join(" ");
 }
 
+/** The processes started here that have not exited yet. */
+const running = new Set<Deno.ChildProcess>();
+/** Set once this process is stopping: nothing new is started. */
+let stopping = false;
+
 function spawn(launch: Launch, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+  if (stopping) throw new Error("interrupted");
   const base = typeof launch === "string" ? taskArgs(launch) : launch.deno;
-  return new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: [...base, ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
@@ -77,6 +83,35 @@ function spawn(launch: Launch, args: string[], env?: Record<string, string>): De
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  running.add(child);
+  child.status.finally(() => running.delete(child));
+  return child;
+}
+
+/**
+ * Makes SIGINT and SIGTERM of this process (the runner, the soak) stop its
+ * servers and clients before it exits with code 130, so that none outlives
+ * it. A Ctrl-C in a terminal reaches the children too, and they stop on
+ * their own; a signal sent to this process alone (`kill`, a CI timeout) does
+ * not: whatever still runs after a second gets SIGTERM (a server then
+ * removes its sockets and segments), and SIGKILL 10 s later.
+ */
+export function stopChildrenOnSignal(name: string): void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows"
+    ? ["SIGINT", "SIGBREAK"]
+    : ["SIGINT", "SIGTERM"];
+  const handler = async () => {
+    if (stopping) Deno.exit(130);
+    stopping = true;
+    console.error(`\n${name}: interrupted: stopping ${running.size} child process(es)`);
+    // A second to stop on their own, then SIGTERM, then SIGKILL 10 s later.
+    await Promise.all([...running].map((child) => {
+      const terminated = withTimeout(child.status, 1000, () => child.kill("SIGTERM"));
+      return withTimeout(terminated, 11000, () => child.kill("SIGKILL"));
+    }));
+    Deno.exit(130);
+  };
+  for (const signal of signals) Deno.addSignalListener(signal, handler);
 }
 
 /** How a process ended. */

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { errorLine, runMain } from "../common/cli.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
 import { CELLS, selectCells } from "./cells.ts";
-import { runClient, startServer } from "./processes.ts";
+import { runClient, startServer, stopChildrenOnSignal } from "./processes.ts";
 import { spread } from "./stats.ts";
 
 /** Resident memory of a process in MB, from `ps` (undefined if it is gone). */
@@ -29,6 +29,7 @@ export async function residentMB(pid: number): Promise<number | undefined> {
 }
 
 if (import.meta.main) {
+  stopChildrenOnSignal("soak");
   runMain("soak", async (args) => {
     let values;
     try {

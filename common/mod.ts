@@ -28,6 +28,7 @@
  * @module
  */
 
+export * from "./cleanup.ts";
 export * from "./cli.ts";
 export * from "./echo.ts";
 export * from "./flags.ts";

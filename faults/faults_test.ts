@@ -109,6 +109,24 @@ for (const cell of cases) {
     }
   }
 
+  Deno.test(`faults ${cell.name}: a second Ctrl-C ends the server at once and still leaves nothing behind`, async () => {
+    const before = leftovers();
+    const s = await startServer(server.launch, server.args);
+    const r = await client(["--frames", "20"]);
+    assert.equal(r.code, 0, r.stderr);
+    // Two signals 30 ms apart to the idle server, as from an impatient user
+    // (or a runner stopping a server that the terminal's Ctrl-C reached
+    // too): the second one exits with code 130 without waiting for the
+    // graceful stop. (Signals sent back to back reach the handler as one.)
+    s.child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 30));
+    const stop = await s.stop("SIGINT");
+    assert.ok([0, 130].includes(stop.code), `exit code ${stop.code}: ${stop.stderr}`);
+    assertNothingNew(before, "a server stopped by two SIGINTs");
+    const again = await startServer(server.launch, server.args);
+    assert.equal((await again.stop()).code, 0);
+  });
+
   Deno.test(`faults ${cell.name}: four clients at once are all served, every frame verified`, async () => {
     const s = await startServer(server.launch, server.args);
     try {

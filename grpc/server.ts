@@ -21,6 +21,7 @@
  */
 
 import * as grpc from "@grpc/grpc-js";
+import { removeOnExit } from "../common/cleanup.ts";
 import { runMain, shutdownSignal } from "../common/cli.ts";
 import {
   type CommandSpec,
@@ -192,12 +193,12 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
     Echo: echoUnary(stats),
     EchoStream: echoStream(stats),
   });
-  let bound = false;
+  let removeSocketFile: (() => void) | undefined;
   const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
   const widened = widenServerWindow(server, "settings", window);
   try {
     await bind(server, endpoint);
-    bound = true;
+    if (unixPath) removeSocketFile = removeOnExit(unixPath);
     if (!widened || !widenServerWindow(server, "sessions", window)) {
       console.error(
         "grpc:server: cannot widen the HTTP/2 flow-control window (grpc-js internals changed): frames will be slower",
@@ -213,7 +214,7 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
     // Calls in progress (a client streaming frames) are cancelled: their
     // clients see the server go.
     server.forceShutdown();
-    if (bound && unixPath) await Deno.remove(unixPath).catch(() => {});
+    removeSocketFile?.();
   }
   stats.stopped();
   return stats;

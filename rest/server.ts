@@ -26,6 +26,7 @@
  * @module
  */
 
+import { removeOnExit } from "../common/cleanup.ts";
 import { runMain, shutdownSignal } from "../common/cli.ts";
 import {
   type CommandSpec,
@@ -424,6 +425,7 @@ export async function serveRest(options: RestServerOptions): Promise<ServerStats
     throw error;
   }
   await listening;
+  const removeSocketFile = endpoint.kind === "unix" ? removeOnExit(endpoint.path) : undefined;
   try {
     let url: string;
     if (endpoint.kind === "unix") {
@@ -435,7 +437,7 @@ export async function serveRest(options: RestServerOptions): Promise<ServerStats
     stats.ready(url);
     await server.finished;
   } finally {
-    if (endpoint.kind === "unix") await Deno.remove(endpoint.path).catch(() => {});
+    removeSocketFile?.();
   }
   stats.stopped();
   return stats;

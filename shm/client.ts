@@ -31,7 +31,7 @@ import type { FrameGeometry } from "../common/frame.ts";
 import { decodeProperties, encodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { Context, libzmqVersion, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
-import { atExit } from "./cleanup.ts";
+import { atExit } from "../common/cleanup.ts";
 import { DEFAULT_NAME, requestRing, ringName } from "./doorway.ts";
 import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
 import {

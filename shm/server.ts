@@ -28,7 +28,7 @@ import { unixSocketInUse } from "../common/unix_socket.ts";
 import type { FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
-import { atExit } from "./cleanup.ts";
+import { atExit } from "../common/cleanup.ts";
 import { FrameCheck } from "./frame_check.ts";
 import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
 import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { removeOnExit } from "../common/cleanup.ts";
 import { runMain, shutdownSignal } from "../common/cli.ts";
 import {
   type CommandSpec,
@@ -93,7 +94,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
   const context = new Context();
   let socket: Socket | undefined;
   let buffers: IpcBuffers | undefined;
-  let bound = false;
+  let removeSocketFile: (() => void) | undefined;
   try {
     socket = context.socket(ZMQ.ROUTER);
     socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
@@ -103,8 +104,11 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
     if (endpoint.ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
     socket.bind(endpoint.url);
-    bound = true;
-    if (endpoint.ipcPath) await Deno.chmod(endpoint.ipcPath, 0o600);
+    if (endpoint.ipcPath) {
+      // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
+      removeSocketFile = removeOnExit(endpoint.ipcPath);
+      await Deno.chmod(endpoint.ipcPath, 0o600);
+    }
     stats.ready(endpoint.url);
     while (!options.signal.aborted) {
       // Short waits so that Ctrl-C is seen within 200 ms.
@@ -136,8 +140,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     buffers?.close();
     socket?.close();
     context.term();
-    // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
-    if (bound && endpoint.ipcPath) await Deno.remove(endpoint.ipcPath).catch(() => {});
+    removeSocketFile?.();
   }
   stats.stopped();
   return stats;
