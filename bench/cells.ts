@@ -145,3 +145,24 @@ export function selectCells(cells: readonly Cell[], only: readonly string[]): Ce
   }
   return cells.filter((c) => only.includes(c.name) || only.includes(c.transport));
 }
+
+/** A server setup and the cells that use it: the variants of one transport share a server. */
+export interface ServerGroup {
+  /** What to launch, as in {@linkcode Cell.server}. */
+  server: NonNullable<Cell["server"]>;
+  /** The cells served by it, in report order. */
+  cells: Cell[];
+}
+
+/** The cells that have a server, grouped by identical server setup, in report order. */
+export function serverGroups(cells: readonly Cell[]): ServerGroup[] {
+  const groups = new Map<string, ServerGroup>();
+  for (const cell of cells) {
+    if (!cell.server) continue;
+    const key = JSON.stringify(cell.server);
+    const group = groups.get(key);
+    if (group) group.cells.push(cell);
+    else groups.set(key, { server: cell.server, cells: [cell] });
+  }
+  return [...groups.values()];
+}

@@ -301,3 +301,14 @@ export function listNames(dir: string): string[] {
   const out = new Deno.Command("ls", { args: ["-1", dir], stderr: "null" }).outputSync();
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
 }
+
+/** Resident memory of process `pid` in MB, from `ps`; undefined when it is gone. */
+export async function residentMB(pid: number): Promise<number | undefined> {
+  const out = await new Deno.Command("ps", {
+    args: ["-o", "rss=", "-p", String(pid)],
+    stderr: "null",
+  })
+    .output();
+  const kb = Number(new TextDecoder().decode(out.stdout).trim());
+  return out.success && kb > 0 ? kb / 1024 : undefined;
+}

@@ -1,11 +1,15 @@
 #!/usr/bin/env -S deno run --allow-run --allow-read --allow-env
 /**
- * The soak: one server per transport kept up for a long time (10 minutes by
- * default) while clients run back to back against it; prints fps over time
- * and the server's resident memory, so that a leak or a slowdown shows.
+ * The soak: every transport's server kept up for the whole run (10 minutes
+ * by default) while clients of every variant take turns against them, one
+ * at a time; prints fps over time and the servers' resident memory, so that
+ * a leak, a slowdown or a server that gives up shows.
  *
- *     deno task soak                       # every transport, 10 minutes each
+ *     deno task soak                        # every server, 10 minutes in all
  *     deno task soak --only zmq --minutes 2
+ *
+ * Permissions: --allow-run to start `Deno.execPath()` and `ps`, --allow-read
+ * for deno.json, --allow-env for the children's environment.
  *
  * @module
  */
@@ -13,19 +17,155 @@
 import { parseArgs } from "node:util";
 import { errorLine, runMain } from "../common/cli.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
-import { CELLS, selectCells } from "./cells.ts";
-import { runClient, startServer, stopChildrenOnSignal } from "./processes.ts";
+import { parseSize } from "../common/frame.ts";
+import { type Cell, CELLS, selectCells, serverGroups } from "./cells.ts";
+import {
+  residentMB,
+  runClient,
+  type ServerProcess,
+  startServer,
+  stopChildrenOnSignal,
+} from "./processes.ts";
 import { spread } from "./stats.ts";
 
-/** Resident memory of a process in MB, from `ps` (undefined if it is gone). */
-export async function residentMB(pid: number): Promise<number | undefined> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "rss=", "-p", String(pid)],
-    stderr: "null",
-  })
-    .output();
-  const kb = Number(new TextDecoder().decode(out.stdout).trim());
-  return out.success && kb > 0 ? kb / 1024 : undefined;
+/** Options for {@linkcode soak}. */
+export interface SoakOptions {
+  /** The cells whose servers to keep up and whose clients take turns (those without a server are skipped). */
+  cells: readonly Cell[];
+  /** Minutes in all. Default: 10. */
+  minutes?: number;
+  /** Seconds each client measures. Default: 10. */
+  sliceSeconds?: number;
+  /** Frame size of the clients. Default: `1080p`. */
+  size?: string;
+  /** Where each line goes. Default: stdout. */
+  log?: (line: string) => void;
+}
+
+/** What a soak saw of one cell. */
+export interface SoakCell {
+  /** The cell's name. */
+  name: string;
+  /** fps of each client run, in order. */
+  fps: number[];
+  /** Frames that failed verification, over all runs. */
+  errors: number;
+  /** Client runs that failed, with their reasons. */
+  failures: string[];
+}
+
+/** What a soak saw of one server. */
+export interface SoakServer {
+  /** The names of the cells it served. */
+  cells: string[];
+  /** Its resident memory (MB) after each client run against any server. */
+  memoryMB: number[];
+  /** Its exit code when stopped (0 expected), or undefined if it was gone before. */
+  exitCode?: number;
+}
+
+/** The outcome of {@linkcode soak}. */
+export interface SoakResult {
+  /** Per cell, in the order given. */
+  cells: SoakCell[];
+  /** Per server setup. */
+  servers: SoakServer[];
+  /** True when every run succeeded with no frame errors and every server stopped cleanly. */
+  ok: boolean;
+}
+
+/**
+ * Starts one server per server setup of `options.cells`, runs their clients
+ * in turn (each for `sliceSeconds`) until `minutes` have passed, sampling
+ * every server's memory after each client, then stops the servers.
+ */
+export async function soak(options: SoakOptions): Promise<SoakResult> {
+  const log = options.log ?? console.log;
+  const minutes = options.minutes ?? 10;
+  const slice = options.sliceSeconds ?? 10;
+  const size = options.size ?? "1080p";
+  const groups = serverGroups(options.cells);
+  if (groups.length === 0) throw new Error("none of these cells has a server to soak");
+  const cells: SoakCell[] = groups.flatMap((g) =>
+    g.cells.map((c) => ({ name: c.name, fps: [], errors: 0, failures: [] }))
+  );
+  const servers: SoakServer[] = groups.map((g) => ({
+    cells: g.cells.map((c) => c.name),
+    memoryMB: [],
+  }));
+  const running: ServerProcess[] = [];
+  try {
+    for (const group of groups) {
+      running.push(await startServer(group.server.launch, group.server.args));
+    }
+    const start = performance.now();
+    const turns = groups.flatMap((g, server) => g.cells.map((cell) => ({ cell, server })));
+    for (let turn = 0; performance.now() - start < minutes * 60000; turn++) {
+      const { cell, server } = turns[turn % turns.length];
+      const seen = cells.find((c) => c.name === cell.name)!;
+      const run = await runClient(cell.client.launch, [
+        ...cell.client.args,
+        ...["--size", size, "--seconds", String(slice), "--warmup", "0.5"],
+      ], { timeoutMs: (slice + 30) * 1000 });
+      for (const [i, process] of running.entries()) {
+        const mb = await residentMB(process.child.pid);
+        if (mb !== undefined) servers[i].memoryMB.push(mb);
+      }
+      const t = `${((performance.now() - start) / 1000).toFixed(0).padStart(4)} s`;
+      const memory = servers[server].memoryMB.at(-1)?.toFixed(0) ?? "gone";
+      if (run.code !== 0 || !run.record || run.record.status !== "ok") {
+        const reason = run.record?.reason ?? run.stderr.trim().split("\n").pop() ?? "no output";
+        seen.failures.push(reason);
+        log(`${t}  ${cell.name.padEnd(16)} FAILED: ${reason}`);
+        continue;
+      }
+      seen.fps.push(run.record.fps);
+      seen.errors += run.record.errors;
+      log(
+        `${t}  ${cell.name.padEnd(16)} ${run.record.fps.toFixed(1).padStart(7)} fps  ` +
+          `${run.record.errors} errors  server RSS ${memory} MB`,
+      );
+    }
+  } finally {
+    for (const [i, process] of running.entries()) {
+      servers[i].exitCode = (await process.stop()).code;
+    }
+  }
+  const ok = cells.every((c) => c.failures.length === 0 && c.errors === 0) &&
+    servers.every((s) => s.exitCode === 0);
+  return { cells, servers, ok };
+}
+
+/** The soak's summary: fps per cell (first and last run, median) and memory per server. */
+export function soakSummary(result: SoakResult): string {
+  const out = [
+    "",
+    "cell              runs  fps median (min-max)      first -> last  errors  failed",
+  ];
+  for (const c of result.cells) {
+    const f = spread(c.fps);
+    const range = c.fps.length > 0
+      ? `${f.median.toFixed(1)} (${f.min.toFixed(1)}-${f.max.toFixed(1)})`
+      : "-";
+    const trend = c.fps.length > 0 ? `${c.fps[0].toFixed(0)} -> ${c.fps.at(-1)!.toFixed(0)}` : "-";
+    out.push(
+      `${c.name.padEnd(16)}  ${String(c.fps.length).padStart(4)}  ${range.padEnd(24)}  ${
+        trend.padEnd(14)
+      }  ${String(c.errors).padStart(6)}  ${c.failures.length}`,
+    );
+  }
+  out.push("", "server (its cells)                        RSS MB first  peak  last  exit");
+  for (const s of result.servers) {
+    const m = s.memoryMB;
+    const mb = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(0)).padStart(4);
+    out.push(
+      `${s.cells.join(", ").slice(0, 40).padEnd(40)}  ${mb(m[0]).padStart(12)}  ${
+        mb(m.length ? Math.max(...m) : undefined)
+      }  ${mb(m.at(-1))}  ${s.exitCode ?? "gone"}`,
+    );
+  }
+  out.push("", result.ok ? "soak: ok" : "soak: FAILED (see above)");
+  return out.join("\n");
 }
 
 if (import.meta.main) {
@@ -49,57 +189,21 @@ if (import.meta.main) {
     if (values.help) {
       return console.log(
         "Usage: deno task soak [--only LIST] [--minutes 10] [--size 1080p] [--slice 10]\n\n" +
-          "Keeps each transport's server up for --minutes while clients of --slice seconds run\n" +
-          "back to back; prints fps and the server's memory after each client.",
+          "Keeps every transport's server up for --minutes while the clients of every variant\n" +
+          "take turns, --slice seconds each; prints fps and the server's memory after each\n" +
+          "client, then a summary. Exits 1 if a run failed, a frame was wrong, or a server\n" +
+          "did not stop cleanly.",
       );
     }
-    const minutes = numberFlag("minutes", values.minutes);
-    const slice = numberFlag("slice", values.slice);
     const only = typeof values.only === "string" ? values.only.split(",").map((s) => s.trim()) : [];
-    const cells = selectCells(CELLS, only).filter((c) => c.server);
-    let failed = 0;
-    for (const cell of cells) {
-      const server = await startServer(cell.server!.launch, cell.server!.args);
-      const start = performance.now();
-      const fps: number[] = [];
-      const memory: number[] = [];
-      try {
-        while (performance.now() - start < minutes * 60000) {
-          const run = await runClient(cell.client.launch, [
-            ...cell.client.args,
-            ...["--size", values.size as string, "--seconds", String(slice), "--warmup", "0.5"],
-          ], { timeoutMs: (slice + 30) * 1000 });
-          const rss = await residentMB(server.child.pid);
-          const t = ((performance.now() - start) / 1000).toFixed(0);
-          if (!run.record || run.code !== 0) {
-            failed++;
-            console.log(
-              `${cell.name} t=${t}s FAILED: ${
-                run.record?.reason ?? run.stderr.trim().split("\n").pop()
-              }`,
-            );
-            continue;
-          }
-          fps.push(run.record.fps);
-          if (rss !== undefined) memory.push(rss);
-          console.log(
-            `${cell.name} t=${t}s fps=${
-              run.record.fps.toFixed(1)
-            } errors=${run.record.errors} server RSS=${rss?.toFixed(1) ?? "?"} MB`,
-          );
-          if (run.record.errors > 0) failed++;
-        }
-      } finally {
-        await server.stop();
-      }
-      const f = spread(fps);
-      console.log(
-        `${cell.name}: fps median ${f.median.toFixed(1)} (min ${f.min.toFixed(1)}, max ${
-          f.max.toFixed(1)
-        }), ` +
-          `server RSS first ${memory[0]?.toFixed(1)} MB, last ${memory.at(-1)?.toFixed(1)} MB`,
-      );
-    }
-    return failed > 0 ? 1 : 0;
+    parseSize(values.size as string); // a bad size is a usage error here, not in every client
+    const result = await soak({
+      cells: selectCells(CELLS, only),
+      minutes: numberFlag("minutes", values.minutes),
+      sliceSeconds: numberFlag("slice", values.slice),
+      size: values.size as string,
+    });
+    console.log(soakSummary(result));
+    return result.ok ? 0 : 1;
   });
 }

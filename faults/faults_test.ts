@@ -3,15 +3,11 @@
 // client process. The promise under test: a benchmark never hangs, never
 // lies, and never leaves anything behind.
 import assert from "node:assert/strict";
-import { type Cell, CELLS, RUN_TAG } from "../bench/cells.ts";
-import { listNames, runClient, startServer } from "../bench/processes.ts";
-import { residentMB } from "../bench/soak.ts";
+import { type Cell, CELLS, RUN_TAG, serverGroups } from "../bench/cells.ts";
+import { listNames, residentMB, runClient, startServer } from "../bench/processes.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
-const cases: Cell[] = CELLS.filter((cell, i) =>
-  cell.server &&
-  CELLS.findIndex((c) => JSON.stringify(c.server) === JSON.stringify(cell.server)) === i
-);
+const cases: Cell[] = serverGroups(CELLS).map((group) => group.cells[0]);
 
 const SMALL = ["--size", "480p", "--warmup", "0.2"];
 
