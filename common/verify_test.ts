@@ -80,6 +80,44 @@ Deno.test("checkFrame() catches one flipped byte and says where", () => {
   assert.match(error!.message, /offset 777/);
 });
 
+Deno.test("checkFrame() finds every spoiled byte, reading the frame once or whole", () => {
+  // The read-once comparison (runs of equal rows) against the plain one, on
+  // sizes with and without such runs and odd row lengths.
+  for (const size of ["64x48", "33x17", "8x8", "11x9", "480p", "1080p"]) {
+    const source = new FrameSource(parseSize(size));
+    const { frameBytes, width, height } = source.geometry;
+    const rowBytes = width * 3;
+    const spots = [
+      8, // the first pixel byte after the start stamp
+      rowBytes - 1,
+      rowBytes, // the start of row 1
+      rowBytes + 7,
+      2 * rowBytes + 5,
+      Math.floor((height * 3) / 4) * rowBytes, // the first ramp row
+      Math.floor((height * 3) / 4) * rowBytes - 1, // the last bars byte
+      Math.floor(frameBytes / 2) + 1,
+      frameBytes - rowBytes, // the start of the last row
+      frameBytes - rowBytes - 1,
+      frameBytes - 9, // the last pixel byte before the end stamp
+    ].filter((at) => at >= STAMP_BYTES && at < frameBytes - STAMP_BYTES);
+    for (let index = 0; index < 20; index++) {
+      const frame = source.frame(index).slice();
+      assert.equal(checkFrame(source, frame, index), undefined, `${size} frame ${index}`);
+      for (const spot of spots) {
+        const spoiled = frame.slice();
+        spoiled[spot] ^= 0x40;
+        const error = checkFrame(source, spoiled, index);
+        assert.equal(error?.kind, "corrupt", `${size} frame ${index}, byte ${spot}`);
+        assert.match(error!.message, new RegExp(`offset ${spot} `));
+      }
+      // Another pool frame's bytes under the right stamps.
+      const other = source.frame(index + 1).slice();
+      writeStamp(other, index);
+      assert.equal(checkFrame(source, other, index)?.kind, "corrupt", `${size} other`);
+    }
+  }
+});
+
 Deno.test("writeStamp() and readStamps() round-trip", () => {
   const frame = new Uint8Array(STAMP_BYTES * 3);
   writeStamp(frame, 123456789012);

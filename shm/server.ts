@@ -25,11 +25,10 @@ import { decodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
 import { FrameSource } from "../common/source.ts";
 import { unixSocketInUse } from "../common/unix_socket.ts";
-import type { FrameErrorKind } from "../common/verify.ts";
+import { checkFrame, type FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
 import { atExit } from "../common/cleanup.ts";
-import { FrameCheck } from "./frame_check.ts";
 import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
 import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
 import {
@@ -75,8 +74,8 @@ const VERDICT_OF: Record<FrameErrorKind, number> = {
 interface Session {
   pid: number;
   ring: Ring;
-  /** Checks frames against the server's own source of the ring's geometry. */
-  check: FrameCheck;
+  /** The server's own source of the ring's geometry, to check frames against. */
+  source: FrameSource;
   /** The next post to read. */
   next: number;
   stopping: boolean;
@@ -151,8 +150,8 @@ class ShmServer {
   readonly #log: (line: string) => void;
   readonly #signal: AbortSignal;
   readonly #sessions = new Map<number, Session>();
-  /** Frame checks by geometry, shared by the rings of that geometry. */
-  readonly #checks = new Map<string, FrameCheck>();
+  /** Frame sources by geometry, shared by the rings of that geometry. */
+  readonly #sources = new Map<string, FrameSource>();
   #zmq?: {
     context: Context;
     socket: Socket;
@@ -205,9 +204,9 @@ class ShmServer {
     ring.serverState = ServerState.attached;
     const { geometry } = ring.layout;
     const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
-    let check = this.#checks.get(key);
-    if (!check) this.#checks.set(key, check = new FrameCheck(new FrameSource(geometry)));
-    const session: Session = { pid: request.pid, ring, check, next: ring.acked, stopping: false };
+    let source = this.#sources.get(key);
+    if (!source) this.#sources.set(key, source = new FrameSource(geometry));
+    const session: Session = { pid: request.pid, ring, source, next: ring.acked, stopping: false };
     this.#sessions.set(request.pid, session);
     if (ring.layout.notify === Notify.futex) session.loop = this.#serveFutex(session);
     return undefined;
@@ -224,8 +223,8 @@ class ShmServer {
       this.#stats.refuse(`client pid ${session.pid}: ${opened.reason}`);
     } else {
       // The server's read of the frame: every byte, in the slot, no copy,
-      // compared with what the frame must hold (see frame_check.ts).
-      const problem = session.check.check(opened.frame, opened.index);
+      // compared with what the frame must hold.
+      const problem = checkFrame(session.source, opened.frame, opened.index);
       if (!ring.intact(p)) {
         verdict = Verdict.torn;
         this.#stats.refuse(`client pid ${session.pid}: frame ${opened.index} changed while read`);
@@ -270,8 +269,8 @@ class ShmServer {
     ring.segment.close();
     const { geometry } = ring.layout;
     const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
-    const inUse = [...this.#sessions.values()].some((s) => s.check === session.check);
-    if (!inUse) this.#checks.delete(key);
+    const inUse = [...this.#sessions.values()].some((s) => s.source === session.source);
+    if (!inUse) this.#sources.delete(key);
   }
 
   async #startZmq(): Promise<void> {
