@@ -39,6 +39,12 @@ export interface EchoTransport {
    * goes on), with any other error when the transport is broken (the run ends).
    */
   roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array>;
+  /**
+   * Verifies a frame that came back, when it cannot equal the one sent byte
+   * for byte (a lossy codec). Default: {@linkcode checkFrame} against the
+   * frame source.
+   */
+  check?(frame: Uint8Array, index: number): FrameError | undefined;
   /** Releases everything the transport holds. */
   close(): void | Promise<void>;
 }
@@ -63,6 +69,12 @@ export interface PipelinedTransport {
    * the next call. Rejects as {@linkcode EchoTransport.roundTrip} does.
    */
   receive(): Promise<{ index: number; frame: Uint8Array }>;
+  /**
+   * Verifies a frame that came back, when it cannot equal the one sent byte
+   * for byte (a lossy codec). Default: {@linkcode checkFrame} against the
+   * frame source.
+   */
+  check?(frame: Uint8Array, index: number): FrameError | undefined;
   /** Releases everything the transport holds. */
   close(): void | Promise<void>;
 }
@@ -216,7 +228,7 @@ export async function runEcho(
       const latency = performance.now() - sentAt[index % source.poolSize];
       // Verification compares every byte, so it is also the consumer reading the frame.
       const problem: FrameError | undefined = claimed === index
-        ? checkFrame(source, received, index)
+        ? (transport.check ? transport.check(received, index) : checkFrame(source, received, index))
         : {
           kind: "wrong-index",
           index,

@@ -37,6 +37,31 @@ export function checkFrame(
   received: Uint8Array,
   index: number,
 ): FrameError | undefined {
+  const problem = checkStamps(source, received, index);
+  if (problem || bodyMatches(source, received, index)) return problem;
+  const { frameBytes } = source.geometry;
+  const body = received.subarray(STAMP_BYTES, frameBytes - STAMP_BYTES);
+  const expected = source.body(index);
+  let at = 0;
+  while (at < body.byteLength && body[at] === expected[at]) at++;
+  return {
+    kind: "corrupt",
+    index,
+    message: `frame ${index}: bytes differ from offset ${at + STAMP_BYTES} (of ${frameBytes})`,
+  };
+}
+
+/**
+ * The part of {@linkcode checkFrame} that does not look at the pixels: the
+ * size, and the index stamps (torn, stale, wrong index). For a transport
+ * whose frames cannot come back byte for byte (a lossy codec), which then
+ * judges the pixels its own way.
+ */
+export function checkStamps(
+  source: FrameSource,
+  received: Uint8Array,
+  index: number,
+): FrameError | undefined {
   const { frameBytes } = source.geometry;
   if (received.byteLength !== frameBytes) {
     return {
@@ -62,16 +87,7 @@ export function checkFrame(
       })`,
     };
   }
-  if (bodyMatches(source, received, index)) return undefined;
-  const body = received.subarray(STAMP_BYTES, frameBytes - STAMP_BYTES);
-  const expected = source.body(index);
-  let at = 0;
-  while (at < body.byteLength && body[at] === expected[at]) at++;
-  return {
-    kind: "corrupt",
-    index,
-    message: `frame ${index}: bytes differ from offset ${at + STAMP_BYTES} (of ${frameBytes})`,
-  };
+  return undefined;
 }
 
 /** Above this many runs of equal rows per frame, a frame is compared whole. */

@@ -45,6 +45,7 @@ import {
 import type { FrameGeometry } from "../common/frame.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { FrameSource, STAMP_BYTES, writeStamp } from "../common/source.ts";
+import { checkStamps, type FrameError } from "../common/verify.ts";
 import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
 import { type Endpoint, ENDPOINT_FLAGS, endpointUrl, parseEndpoint } from "./endpoint.ts";
 import { parseFrameMessage, writeFrameMessage } from "./frame_json.ts";
@@ -123,45 +124,10 @@ export interface RestEchoOptions {
   timeoutSeconds?: number;
   /** Aborting it ends a wait for a reply early. */
   signal?: AbortSignal;
-  /** The frames runEcho sends; pass the same one to runEcho. Default: a new one (JPEG: a {@linkcode LossyFrameSource}). */
+  /** JPEG: the frames runEcho sends, to judge the replies against. Default: a new one (the same pixels). */
   source?: FrameSource;
   /** Where JPEG verification lines go. Default: stderr. */
   progress?: (line: string) => void;
-}
-
-/**
- * The frame source of the JPEG variant: JPEG is lossy, so a returned frame
- * cannot equal the one sent byte for byte, and checkFrame (which runEcho
- * applies to every frame) compares bytes. The JPEG client checks each frame
- * itself and tells this source the result:
- *
- * - the index travels in the JSON; the client writes the index the reply
- *   claims into the decoded frame's stamps (which JPEG blurs), so checkFrame
- *   still counts a stale or wrong-index frame as such;
- * - the decoded pixels are compared to the pool frame that was sent, by PSNR;
- *   at or above the tolerance, the client {@linkcode accept}s them and
- *   checkFrame compares the frame to itself (passes); below it, checkFrame
- *   compares them to the frame that was sent and counts them as corrupt.
- *   Another frame of the source scores 3-6 dB, far under any tolerance.
- */
-export class LossyFrameSource extends FrameSource {
-  #accepted?: { index: number; body: Uint8Array };
-
-  /** Takes `body` (a frame without its stamps) as what frame `index` must carry. */
-  accept(index: number, body: Uint8Array): void {
-    this.#accepted = { index, body };
-  }
-
-  /** The pixels frame `index` was sent with, without its stamps. */
-  original(index: number): Uint8Array {
-    return super.body(index);
-  }
-
-  /** The accepted pixels of frame `index` when it was accepted, else the pixels sent. */
-  override body(index: number): Uint8Array {
-    const accepted = this.#accepted;
-    return accepted?.index === index ? accepted.body : super.body(index);
-  }
 }
 
 /** rest/jpeg.ts, loaded (with libvips) only for the jpeg variant. */
@@ -173,6 +139,8 @@ interface Exchange {
   request(frame: Uint8Array, index: number): Promise<Response>;
   /** Reads and checks the reply to frame `index`: the frame and the index it claims. */
   reply(response: Response, index: number): Promise<{ index: number; frame: Uint8Array }>;
+  /** Verifies a frame that came back, for a lossy variant (see {@linkcode EchoTransport.check}). */
+  check?(frame: Uint8Array, index: number): FrameError | undefined;
   /** Figures for the result record. */
   figures(): Record<string, unknown>;
 }
@@ -417,7 +385,9 @@ class JpegExchange implements Exchange {
   readonly #geometry: FrameGeometry;
   readonly #quality: number;
   readonly #minPsnr: number;
-  readonly #source: LossyFrameSource;
+  readonly #source: FrameSource;
+  /** The PSNR of each frame back and not yet checked, by index. */
+  readonly #psnrOf = new Map<number, number>();
   readonly #progress: (line: string) => void;
   readonly #codec: JpegCodec;
   readonly #message = new Scratch();
@@ -435,7 +405,7 @@ class JpegExchange implements Exchange {
     options: {
       quality: number;
       minPsnr: number;
-      source: LossyFrameSource;
+      source: FrameSource;
       progress: (line: string) => void;
       codec: JpegCodec;
     },
@@ -484,24 +454,32 @@ class JpegExchange implements Exchange {
     const frame = decoded.pixels;
     const { frameBytes } = this.#geometry;
     if (frame.byteLength !== frameBytes) return { index: message.index, frame }; // checkFrame: size
-    // See LossyFrameSource: the stamps carry the index the reply claims, and
-    // the pixels pass when their PSNR against the frame sent is high enough.
+    // The stamps, which JPEG blurs, carry the index the reply claims, so that
+    // check() counts a stale or wrong-index frame as such; the pixels are
+    // judged by their PSNR against the frame sent (another frame of the
+    // source scores 3-6 dB, far under any tolerance).
     writeStamp(frame, message.index);
     const body = frame.subarray(STAMP_BYTES, frameBytes - STAMP_BYTES);
-    const db = psnr(body, this.#source.original(index));
+    const db = psnr(body, this.#source.body(index));
+    this.#psnrOf.set(index, db);
     this.#frames++;
     this.#psnrSum += Math.min(db, 99);
     this.#psnrMin = Math.min(this.#psnrMin, db);
-    if (db >= this.#minPsnr) {
-      this.#source.accept(index, body);
-    } else if (++this.#lowPsnr <= 3) {
-      this.#progress(
-        `frame ${index}: PSNR ${
-          db.toFixed(1)
-        } dB against the frame sent, under the ${this.#minPsnr} dB tolerance`,
-      );
-    }
     return { index: message.index, frame };
+  }
+
+  check(frame: Uint8Array, index: number): FrameError | undefined {
+    const db = this.#psnrOf.get(index);
+    this.#psnrOf.delete(index);
+    const problem = checkStamps(this.#source, frame, index);
+    if (problem) return problem;
+    if (db !== undefined && db >= this.#minPsnr) return undefined;
+    const message = db === undefined
+      ? `frame ${index}: no decoded reply to judge`
+      : `frame ${index}: PSNR ${db.toFixed(1)} dB against the frame sent, ` +
+        `under the ${this.#minPsnr} dB tolerance`;
+    if (++this.#lowPsnr <= 3) this.#progress(message);
+    return { kind: "corrupt", index, message };
   }
 
   figures() {
@@ -526,10 +504,13 @@ class RestEcho implements EchoTransport {
   readonly #link: HttpLink;
   readonly #exchange: Exchange;
 
+  readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
+
   constructor(link: HttpLink, exchange: Exchange) {
     this.endpoint = link.endpoint;
     this.#link = link;
     this.#exchange = exchange;
+    if (exchange.check) this.check = (frame, index) => exchange.check!(frame, index);
   }
 
   async roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
@@ -560,11 +541,14 @@ class RestPipeline implements PipelinedTransport {
   readonly #exchange: Exchange;
   readonly #pending: { index: number; response: Promise<Response> }[] = [];
 
+  readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
+
   constructor(link: HttpLink, exchange: Exchange, inFlight: number) {
     this.endpoint = link.endpoint;
     this.#link = link;
     this.#exchange = exchange;
     this.inFlight = inFlight;
+    if (exchange.check) this.check = (frame, index) => exchange.check!(frame, index);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
@@ -597,7 +581,7 @@ export type RestTransport = (EchoTransport | PipelinedTransport) & {
   figures(): Record<string, unknown>;
 };
 
-/** Makes the client of `options.variant`: pass it, and `options.source`, to runEcho. */
+/** Makes the client of `options.variant` for runEcho (for JPEG, with the same `options.source`). */
 export async function restEcho(options: RestEchoOptions): Promise<RestTransport> {
   const link = new HttpLink(
     options.endpoint ?? { kind: "tcp", host: "127.0.0.1", port: 8080 },
@@ -619,13 +603,10 @@ export async function restEcho(options: RestEchoOptions): Promise<RestTransport>
       exchange = new TextExchange(link, geometry, textCodec(variant, options.encoder ?? "native"));
       break;
     case "jpeg": {
-      if (!(options.source instanceof LossyFrameSource)) {
-        throw new Error("the jpeg variant needs a LossyFrameSource, shared with runEcho");
-      }
       exchange = new JpegExchange(link, geometry, {
         quality: options.quality ?? DEFAULT_QUALITY,
         minPsnr: options.minPsnr ?? DEFAULT_MIN_PSNR,
-        source: options.source,
+        source: options.source ?? new FrameSource(geometry),
         progress: options.progress ?? ((line) => console.error(line)),
         codec: await import("./jpeg.ts"),
       });
@@ -681,9 +662,7 @@ if (import.meta.main) {
       ? "default (--default-malloc)"
       : tuneAllocator();
     const signal = shutdownSignal();
-    const source = variant === "jpeg"
-      ? new LossyFrameSource(options.geometry)
-      : new FrameSource(options.geometry);
+    const source = new FrameSource(options.geometry);
     const transport = await restEcho({
       endpoint,
       variant,

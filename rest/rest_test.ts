@@ -80,6 +80,36 @@ Deno.test("rest: every variant echoes verified frames over TCP, between real pro
   }
 });
 
+Deno.test("rest: a JPEG frame under the PSNR tolerance is counted as an error, never passed", async () => {
+  const server = await startServer("rest:server", ["--port", "0"]);
+  try {
+    const run = await runClient("rest:client", [
+      "--port",
+      portOf(server),
+      "--variant",
+      "jpeg",
+      "--quality",
+      "10",
+      "--min-psnr",
+      "60",
+      ...SMALL,
+      "--frames",
+      "6",
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    const r = run.record!;
+    assert.equal(r.verified, 0);
+    assert.ok(r.errors >= 6, JSON.stringify(r));
+    assert.equal(r.errorKinds.corrupt, r.errors);
+    assert.match(
+      r.firstError!,
+      /^frame \d+: PSNR \d+\.\d dB against the frame sent, under the 60 dB/,
+    );
+  } finally {
+    await stopClean(server);
+  }
+});
+
 Deno.test("rest: the unix-socket path, mode 0600, removed on SIGINT and on SIGTERM", async () => {
   const dir = await Deno.makeTempDir();
   try {
