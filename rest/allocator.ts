@@ -11,8 +11,10 @@
  * faults were about 30 % of the server's CPU time. Raising glibc's trim
  * threshold and top pad (and the mmap threshold to its 32 MiB ceiling) keeps
  * those blocks in the heap for reuse. Measured: raw round trips +25-50 %,
- * server CPU per frame -15-30 %. The cost is that up to 256 MiB of freed
- * memory stays with the process.
+ * server CPU per frame -15-30 %. The cost is that freed memory stays with
+ * the process, up to 256 MiB per glibc arena: a server that serves every
+ * variant at 1080p levels off near 600 MB (about 400 MB untuned; see
+ * rest/README.md).
  *
  * The same as starting the process with `MALLOC_TRIM_THRESHOLD_=268435456
  * MALLOC_TOP_PAD_=67108864 MALLOC_MMAP_THRESHOLD_=33554432`, done through
