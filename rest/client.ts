@@ -503,7 +503,7 @@ class RestEcho implements EchoTransport {
   readonly endpoint: string;
   readonly #link: HttpLink;
   readonly #exchange: Exchange;
-
+  /** The variant's own verification (JPEG: stamps and PSNR); byte for byte otherwise. */
   readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
 
   constructor(link: HttpLink, exchange: Exchange) {
@@ -540,7 +540,7 @@ class RestPipeline implements PipelinedTransport {
   readonly #link: HttpLink;
   readonly #exchange: Exchange;
   readonly #pending: { index: number; response: Promise<Response> }[] = [];
-
+  /** The variant's own verification (JPEG: stamps and PSNR); byte for byte otherwise. */
   readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
 
   constructor(link: HttpLink, exchange: Exchange, inFlight: number) {
