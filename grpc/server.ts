@@ -31,7 +31,7 @@ import {
   usage,
 } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
-import { unixSocketInUse } from "../common/unix_socket.ts";
+import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import {
   FLOW_CONTROL_WINDOW_BYTES,
   parseWindow,
@@ -197,14 +197,20 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
   const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
   const widened = widenServerWindow(server, "settings", window);
   try {
-    await bind(server, endpoint);
-    if (unixPath) removeSocketFile = removeOnExit(unixPath);
+    if (unixPath) {
+      await listenPrivately(
+        unixPath,
+        (at) => bind(server, { ...endpoint, target: `unix://${at}` }),
+      );
+      removeSocketFile = removeOnExit(unixPath);
+    } else {
+      await bind(server, endpoint);
+    }
     if (!widened || !widenServerWindow(server, "sessions", window)) {
       console.error(
         "grpc:server: cannot widen the HTTP/2 flow-control window (grpc-js internals changed): frames will be slower",
       );
     }
-    if (unixPath) await Deno.chmod(unixPath, 0o600);
     stats.ready(endpoint.url);
     const { promise, resolve } = Promise.withResolvers<void>();
     if (options.signal.aborted) resolve();

@@ -42,7 +42,7 @@ import {
   type PixelFormat,
 } from "../common/frame.ts";
 import { ServerStats } from "../common/server.ts";
-import { unixSocketInUse } from "../common/unix_socket.ts";
+import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
 import { BodyTooLarge, drainBody, readBody } from "./body.ts";
 import { type Endpoint, ENDPOINT_FLAGS, endpointUrl, parseEndpoint } from "./endpoint.ts";
@@ -400,43 +400,45 @@ export async function serveRest(options: RestServerOptions): Promise<ServerStats
     throw new Error(`${endpointUrl(endpoint)} is in use by another server`);
   }
   if (endpoint.kind === "unix") await Deno.remove(endpoint.path).catch(() => {}); // a stale file
-  let server: Deno.HttpServer;
-  let ready!: () => void;
-  const listening = new Promise<void>((resolve) => ready = resolve);
   const serveOptions = {
     signal: options.signal,
-    onListen: () => ready(),
+    onListen: () => {},
     onError: (error: unknown) =>
       errorResponse(new HttpError(500, `server error: ${(error as Error)?.message ?? error}`)),
   };
-  try {
-    server = endpoint.kind === "unix"
-      ? Deno.serve({ ...serveOptions, path: endpoint.path }, (request) => routes.handle(request))
-      : Deno.serve(
-        { ...serveOptions, hostname: endpoint.host, port: endpoint.port },
-        (request) => routes.handle(request),
-      );
-  } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new Error(
-        `${endpointUrl(endpoint)} is in use by another process (pick another --port)`,
-      );
-    }
-    throw error;
-  }
-  await listening;
-  const removeSocketFile = endpoint.kind === "unix" ? removeOnExit(endpoint.path) : undefined;
+  const handler = (request: Request) => routes.handle(request);
+  let server: Deno.HttpServer | undefined;
+  let removeSocketFile: (() => void) | undefined;
   try {
     let url: string;
     if (endpoint.kind === "unix") {
-      await Deno.chmod(endpoint.path, 0o600);
+      // Deno.serve listens before it returns.
+      await listenPrivately(endpoint.path, (at) => {
+        server = Deno.serve({ ...serveOptions, path: at }, handler);
+      });
+      removeSocketFile = removeOnExit(endpoint.path);
       url = endpointUrl(endpoint);
     } else {
+      try {
+        server = Deno.serve(
+          { ...serveOptions, hostname: endpoint.host, port: endpoint.port },
+          handler,
+        );
+      } catch (error) {
+        if (error instanceof Deno.errors.AddrInUse) {
+          throw new Error(
+            `${endpointUrl(endpoint)} is in use by another process (pick another --port)`,
+          );
+        }
+        throw error;
+      }
       url = endpointUrl({ ...endpoint, port: (server.addr as Deno.NetAddr).port });
     }
     stats.ready(url);
-    await server.finished;
+    await server!.finished;
   } finally {
+    // A failure after listening (the socket file could not be moved into place).
+    if (server && !options.signal.aborted) await server.shutdown();
     removeSocketFile?.();
   }
   stats.stopped();

@@ -24,7 +24,7 @@ import { type CommandSpec, parseServerFlags, SERVER_FLAGS, usage } from "../comm
 import { decodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
 import { FrameSource } from "../common/source.ts";
-import { unixSocketInUse } from "../common/unix_socket.ts";
+import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { checkFrame, type FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
@@ -275,13 +275,12 @@ class ShmServer {
 
   async #startZmq(): Promise<void> {
     if (this.#zmq) return;
-    const { url, path } = zmqEndpoint(this.#name);
+    const { path } = zmqEndpoint(this.#name);
     await removeStaleSocket(this.#name);
     const context = new Context();
     const socket = context.socket(ZMQ.ROUTER);
     try {
-      socket.bind(url);
-      await Deno.chmod(path, 0o600);
+      await listenPrivately(path, (at) => socket.bind(`ipc://${at}`));
     } catch (error) {
       socket.close();
       context.term();

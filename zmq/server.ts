@@ -30,7 +30,7 @@ import {
 import { BYTES_PER_PIXEL } from "../common/frame.ts";
 import { decodeProperties } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
-import { unixSocketInUse } from "../common/unix_socket.ts";
+import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, Message, type Socket, ZMQ } from "./libzmq.ts";
@@ -103,11 +103,13 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     socket.setOption64(ZMQ.MAXMSGSIZE, options.maxBytes ?? DEFAULT_MAX_BYTES);
     // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
     if (endpoint.ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
-    socket.bind(endpoint.url);
+    const router = socket;
     if (endpoint.ipcPath) {
+      await listenPrivately(endpoint.ipcPath, (at) => router.bind(`ipc://${at}`));
       // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
       removeSocketFile = removeOnExit(endpoint.ipcPath);
-      await Deno.chmod(endpoint.ipcPath, 0o600);
+    } else {
+      router.bind(endpoint.url);
     }
     stats.ready(endpoint.url);
     while (!options.signal.aborted) {
