@@ -7,6 +7,7 @@
  */
 
 import config from "../deno.json" with { type: "json" };
+import { SHUTDOWN_SIGNALS } from "../common/cli.ts";
 import type { ResultRecord } from "../common/record.ts";
 import type { ReadyEvent, StoppedEvent } from "../common/server.ts";
 
@@ -97,9 +98,6 @@ function spawn(launch: Launch, args: string[], env?: Record<string, string>): De
  * removes its sockets and segments), and SIGKILL 10 s later.
  */
 export function stopChildrenOnSignal(name: string): void {
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
   const handler = async () => {
     if (stopping) Deno.exit(130);
     stopping = true;
@@ -111,7 +109,7 @@ export function stopChildrenOnSignal(name: string): void {
     }));
     Deno.exit(130);
   };
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  for (const signal of SHUTDOWN_SIGNALS) Deno.addSignalListener(signal, handler);
 }
 
 /** How a process ended. */

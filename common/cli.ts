@@ -38,6 +38,11 @@ export function errorLine(error: unknown): string {
   return text.split("\n")[0];
 }
 
+/** The signals that ask a script to stop: SIGINT and SIGTERM (SIGINT and SIGBREAK on Windows). */
+export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT", "SIGBREAK"]
+  : ["SIGINT", "SIGTERM"];
+
 /**
  * Returns a signal that aborts on the first SIGINT or SIGTERM (SIGINT and
  * SIGBREAK on Windows). A second signal exits at once with code 130, so that a
@@ -45,13 +50,10 @@ export function errorLine(error: unknown): string {
  */
 export function shutdownSignal(): AbortSignal {
   const controller = new AbortController();
-  const signals: Deno.Signal[] = Deno.build.os === "windows"
-    ? ["SIGINT", "SIGBREAK"]
-    : ["SIGINT", "SIGTERM"];
   const handler = () => {
     if (controller.signal.aborted) Deno.exit(130);
     controller.abort();
   };
-  for (const signal of signals) Deno.addSignalListener(signal, handler);
+  for (const signal of SHUTDOWN_SIGNALS) Deno.addSignalListener(signal, handler);
   return controller.signal;
 }

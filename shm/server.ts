@@ -28,7 +28,7 @@ import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { checkFrame, type FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
-import { atExit } from "../common/cleanup.ts";
+import { atExit, removeOnExit } from "../common/cleanup.ts";
 import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
 import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
 import {
@@ -155,9 +155,9 @@ class ShmServer {
   #zmq?: {
     context: Context;
     socket: Socket;
-    path: string;
     loop: Promise<void>;
-    forget: () => void;
+    /** Removes the socket file now (and unregisters its removal at exit). */
+    removeSocketFile: () => void;
   };
 
   constructor(
@@ -286,8 +286,7 @@ class ShmServer {
       context.term();
       throw error;
     }
-    const forget = atExit(() => Deno.removeSync(path));
-    this.#zmq = { context, socket, path, forget, loop: Promise.resolve() };
+    this.#zmq = { context, socket, removeSocketFile: removeOnExit(path), loop: Promise.resolve() };
     this.#zmq.loop = this.#serveZmq(socket);
   }
 
@@ -376,8 +375,7 @@ class ShmServer {
       await zmq.loop;
       zmq.socket.close();
       zmq.context.term();
-      await Deno.remove(zmq.path).catch(() => {});
-      zmq.forget();
+      zmq.removeSocketFile();
     }
   }
 }
