@@ -68,6 +68,21 @@ export interface BenchOptions {
   command?: string;
   /** Progress lines. Default: a line on stderr per run. */
   progress?: (line: string) => void;
+  /**
+   * Stops the bench when aborted (Ctrl-C): the report then holds the runs that
+   * finished, and no report is written when none did. Default: none.
+   */
+  signal?: AbortSignal;
+}
+
+/** What {@linkcode bench} did. */
+export interface BenchOutcome {
+  /** Every finished run, the limits and the machine. */
+  results: BenchResults;
+  /** The report's folder; undefined when it was interrupted before any run finished. */
+  out?: string;
+  /** Whether `signal` stopped it before every run was done. */
+  interrupted: boolean;
 }
 
 /** Writes the PNG version of the chart with sharp (libvips); returns false if it cannot. */
@@ -81,10 +96,11 @@ async function writePng(svg: string, path: string): Promise<boolean> {
   }
 }
 
-/** Runs the cells and writes report.md, results.json, results.csv, chart.svg and chart.png into `out`. */
-export async function bench(
-  options: BenchOptions = {},
-): Promise<{ results: BenchResults; out: string }> {
+/**
+ * Runs the cells and writes report.md, results.json, results.csv, chart.svg
+ * and chart.png into `out` (those of the finished runs when interrupted).
+ */
+export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
   const stamp = new Date().toISOString().replace(/:/g, "-").replace(/\.\d+Z$/, "");
   const out = options.out ?? `${new URL("../results/", import.meta.url).pathname}${stamp}`;
   const settings = {
@@ -109,17 +125,28 @@ export async function bench(
         progress,
       )
       : Promise.resolve([]);
+  const { signal } = options;
   const before = await measure();
   const runs = await runCells(cells, {
     ...settings,
+    signal,
     onProgress(line, done) {
       if (!done) return;
       const fps = done.record ? `${done.record.fps.toFixed(1)} fps` : "";
       progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
     },
   });
-  const limits = mergeLimits(before, await measure());
-  const results: BenchResults = { machine, settings, cells, runs, limits };
+  const interrupted = signal?.aborted ?? false;
+  const limits = mergeLimits(before, interrupted ? [] : await measure());
+  const results: BenchResults = {
+    machine,
+    settings,
+    cells,
+    runs,
+    limits,
+    ...(interrupted ? { interrupted } : {}),
+  };
+  if (runs.length === 0 && interrupted) return { results, interrupted };
   await Deno.mkdir(out, { recursive: true });
   const svg = svgChart(results);
   await Deno.writeTextFile(`${out}/results.json`, JSON.stringify(results, null, 2) + "\n");
@@ -130,7 +157,7 @@ export async function bench(
     `${out}/report.md`,
     markdownReport(results) + `\n![fps per transport](chart.${png ? "png" : "svg"})\n`,
   );
-  return { results, out };
+  return { results, out, interrupted };
 }
 
 function list(value: unknown): string[] {
@@ -138,7 +165,7 @@ function list(value: unknown): string[] {
 }
 
 if (import.meta.main) {
-  stopChildrenOnSignal("bench");
+  const signal = stopChildrenOnSignal("bench");
   runMain("bench", async (args) => {
     let values: Record<string, string | boolean | undefined>, positionals: string[];
     try {
@@ -187,7 +214,7 @@ if (import.meta.main) {
     const fbench = values.limits === "off"
       ? undefined
       : (values.limits as string | undefined) ?? defaultFbench();
-    const { results, out } = await bench({
+    const { results, out, interrupted } = await bench({
       cells,
       sizes: sizes.length ? sizes : ["1080p"],
       runs: quick ? 1 : numberFlag("runs", values.runs, { integer: true }),
@@ -197,9 +224,20 @@ if (import.meta.main) {
       fbench,
       limitSeconds: quick ? 0.3 : 1,
       command: ["deno task bench", ...args].join(" "),
+      signal,
     });
+    if (!out) {
+      console.error("bench: interrupted before any run finished: no report written");
+      return 130;
+    }
     console.log(terminalTable(results));
     console.log(`\nreport: ${out}/report.md`);
+    if (interrupted) {
+      console.error(
+        `bench: interrupted: the report holds the ${results.runs.length} finished run(s)`,
+      );
+      return 130;
+    }
     const failed = results.runs.filter((r) => r.status !== "ok").length;
     if (failed > 0) {
       console.error(`bench: ${failed} of ${results.runs.length} runs failed (see the report)`);

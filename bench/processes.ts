@@ -7,7 +7,7 @@
  */
 
 import config from "../deno.json" with { type: "json" };
-import { SHUTDOWN_SIGNALS } from "../common/cli.ts";
+import { shutdownSignal } from "../common/cli.ts";
 import type { ResultRecord } from "../common/record.ts";
 import type { ReadyEvent, StoppedEvent } from "../common/server.ts";
 
@@ -91,25 +91,41 @@ function spawn(launch: Launch, args: string[], env?: Record<string, string>): De
 
 /**
  * Makes SIGINT and SIGTERM of this process (the runner, the soak) stop its
- * servers and clients before it exits with code 130, so that none outlives
- * it. A Ctrl-C in a terminal reaches the children too, and they stop on
- * their own; a signal sent to this process alone (`kill`, a CI timeout) does
- * not: whatever still runs after a second gets SIGTERM (a server then
- * removes its sockets and segments), and SIGKILL 10 s later.
+ * servers and clients, and returns the signal that tells the caller to stop
+ * as well: nothing new is started, and the caller reports what finished and
+ * exits with code 130. A Ctrl-C in a terminal reaches the children too, and
+ * they stop on their own; a signal sent to this process alone (`kill`, a CI
+ * timeout) does not: whatever still runs after a second gets SIGTERM (a
+ * server then removes its sockets and segments), and SIGKILL 10 s later. A
+ * second Ctrl-C (see {@linkcode shutdownSignal}) sends SIGTERM to every
+ * child and exits at once.
  */
-export function stopChildrenOnSignal(name: string): void {
-  const handler = async () => {
-    if (stopping) Deno.exit(130);
+export function stopChildrenOnSignal(name: string): AbortSignal {
+  const signal = shutdownSignal({
+    beforeForcedExit() {
+      for (const child of running) kill(child, "SIGTERM");
+    },
+  });
+  signal.addEventListener("abort", () => {
     stopping = true;
     console.error(`\n${name}: interrupted: stopping ${running.size} child process(es)`);
-    // A second to stop on their own, then SIGTERM, then SIGKILL 10 s later.
-    await Promise.all([...running].map((child) => {
-      const terminated = withTimeout(child.status, 1000, () => child.kill("SIGTERM"));
-      return withTimeout(terminated, 11000, () => child.kill("SIGKILL"));
-    }));
-    Deno.exit(130);
-  };
-  for (const signal of SHUTDOWN_SIGNALS) Deno.addSignalListener(signal, handler);
+    for (const child of running) {
+      const terminated = withTimeout(child.status, 1000, () => kill(child, "SIGTERM"));
+      withTimeout(terminated, 11000, () => kill(child, "SIGKILL"));
+    }
+  });
+  return signal;
+}
+
+/** Resolves once every process started here has exited. */
+export async function childrenExited(): Promise<void> {
+  while (running.size > 0) await Promise.allSettled([...running].map((c) => c.status));
+}
+
+function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
 }
 
 /** How a process ended. */

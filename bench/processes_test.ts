@@ -14,8 +14,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     // A runner in miniature: a server started, then the runner is signalled
     // (as by `kill` or a CI timeout: the server does not get the signal).
     const code = `
-      import { startServer, stopChildrenOnSignal } from "${processes}";
-      stopChildrenOnSignal("runner");
+      import { childrenExited, startServer, stopChildrenOnSignal } from "${processes}";
+      stopChildrenOnSignal("runner").addEventListener("abort", async () => {
+        await childrenExited();
+        Deno.exit(130);
+      });
       const server = await startServer({ deno: ["run", "${fakeServer}"] });
       console.log(server.child.pid);
       setInterval(() => {}, 1000);

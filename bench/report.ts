@@ -61,6 +61,8 @@ export interface BenchResults {
   runs: CellRun[];
   /** The machine's limits measured in the same sitting (empty without fbench). */
   limits: Limit[];
+  /** True when the bench was interrupted (Ctrl-C): `runs` holds the runs that finished. */
+  interrupted?: boolean;
 }
 
 const median = (values: number[]) => spread(values).median;
@@ -153,6 +155,12 @@ export function markdownReport(results: BenchResults): string {
     "",
     `Command: \`${m.command}\``,
     "",
+    ...(results.interrupted
+      ? [
+        `**Interrupted** (Ctrl-C) after ${results.runs.length} run(s): the tables hold the runs that finished.`,
+        "",
+      ]
+      : []),
   ];
   for (const size of settings.sizes) {
     lines.push(

@@ -47,6 +47,11 @@ export interface RunOptions {
   graceSeconds?: number;
   /** Called before each run with a progress line, and after with its result. */
   onProgress?: (line: string, done?: CellRun) => void;
+  /**
+   * Stops the runs when aborted (Ctrl-C): the run under way is left out, and
+   * the runs that finished before it are returned. Default: none.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,13 +88,14 @@ function failure(
   return undefined;
 }
 
-/** Runs every cell at every size `runs` times and returns every run. */
+/** Runs every cell at every size `runs` times and returns every run (those that finished, when stopped). */
 export async function runCells(cells: readonly Cell[], options: RunOptions): Promise<CellRun[]> {
   const { runs = 3, seconds = 5, warmup = 1, graceSeconds = 30 } = options;
   const timeoutS = warmup + seconds + graceSeconds;
   const order = runOrder(cells, options.sizes, runs);
   const results: CellRun[] = [];
   for (const [i, { cell, size, run }] of order.entries()) {
+    if (options.signal?.aborted) break;
     options.onProgress?.(`[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`);
     const base = { cell: cell.name, transport: cell.transport, size, run };
     let result: CellRun;
@@ -112,6 +118,8 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
         result = { ...result, status: "failed", reason: `server exit code ${stop.code}` };
       }
     }
+    // Interrupted: this run was cut short, so it says nothing about the cell.
+    if (options.signal?.aborted) break;
     if (result.reason === undefined) delete result.reason;
     results.push(result);
     options.onProgress?.(

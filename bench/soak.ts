@@ -40,6 +40,8 @@ export interface SoakOptions {
   size?: string;
   /** Where each line goes. Default: stdout. */
   log?: (line: string) => void;
+  /** Ends the soak early when aborted (Ctrl-C); the client run under way is left out. Default: none. */
+  signal?: AbortSignal;
 }
 
 /** What a soak saw of one cell. */
@@ -72,6 +74,8 @@ export interface SoakResult {
   servers: SoakServer[];
   /** True when every run succeeded with no frame errors and every server stopped cleanly. */
   ok: boolean;
+  /** True when `signal` ended it early. */
+  interrupted: boolean;
 }
 
 /**
@@ -100,13 +104,16 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     }
     const start = performance.now();
     const turns = groups.flatMap((g, server) => g.cells.map((cell) => ({ cell, server })));
+    const { signal } = options;
     for (let turn = 0; performance.now() - start < minutes * 60000; turn++) {
+      if (signal?.aborted) break;
       const { cell, server } = turns[turn % turns.length];
       const seen = cells.find((c) => c.name === cell.name)!;
       const run = await runClient(cell.client.launch, [
         ...cell.client.args,
         ...["--size", size, "--seconds", String(slice), "--warmup", "0.5"],
       ], { timeoutMs: (slice + 30) * 1000 });
+      if (signal?.aborted) break; // cut short: says nothing of the transport
       for (const [i, process] of running.entries()) {
         const mb = await residentMB(process.child.pid);
         if (mb !== undefined) servers[i].memoryMB.push(mb);
@@ -133,7 +140,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   }
   const ok = cells.every((c) => c.failures.length === 0 && c.errors === 0) &&
     servers.every((s) => s.exitCode === 0);
-  return { cells, servers, ok };
+  return { cells, servers, ok, interrupted: options.signal?.aborted ?? false };
 }
 
 /** The soak's summary: fps per cell (first and last run, median) and memory per server. */
@@ -164,12 +171,13 @@ export function soakSummary(result: SoakResult): string {
       }  ${mb(m.at(-1))}  ${s.exitCode ?? "gone"}`,
     );
   }
-  out.push("", result.ok ? "soak: ok" : "soak: FAILED (see above)");
+  const verdict = result.ok ? "soak: ok" : "soak: FAILED (see above)";
+  out.push("", result.interrupted ? `${verdict}, interrupted before its end` : verdict);
   return out.join("\n");
 }
 
 if (import.meta.main) {
-  stopChildrenOnSignal("soak");
+  const signal = stopChildrenOnSignal("soak");
   runMain("soak", async (args) => {
     let values;
     try {
@@ -202,8 +210,10 @@ if (import.meta.main) {
       minutes: numberFlag("minutes", values.minutes),
       sliceSeconds: numberFlag("slice", values.slice),
       size: values.size as string,
+      signal,
     });
     console.log(soakSummary(result));
+    if (result.interrupted) return 130;
     return result.ok ? 0 : 1;
   });
 }

@@ -44,15 +44,37 @@ export const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windo
   : ["SIGINT", "SIGTERM"];
 
 /**
- * Returns a signal that aborts on the first SIGINT or SIGTERM (SIGINT and
- * SIGBREAK on Windows). A second signal exits at once with code 130, so that a
- * stuck process can always be stopped.
+ * Signals that arrive within this many milliseconds of the first one are the
+ * same Ctrl-C. A terminal sends SIGINT to its whole foreground process group,
+ * so a script under `deno task` gets it from the terminal and again, a few
+ * milliseconds later, from `deno task`, which forwards its own.
  */
-export function shutdownSignal(): AbortSignal {
+export const SAME_CTRL_C_MS = 500;
+
+/** Options for {@linkcode shutdownSignal}. */
+export interface ShutdownOptions {
+  /** Runs just before a second Ctrl-C forces the exit (e.g. to signal children). Default: none. */
+  beforeForcedExit?: () => void;
+}
+
+/**
+ * Returns a signal that aborts on the first SIGINT or SIGTERM (SIGINT and
+ * SIGBREAK on Windows), so that the script stops cleanly. Signals within
+ * {@linkcode SAME_CTRL_C_MS} of the first count as the same one; a signal
+ * after that (an impatient second Ctrl-C) exits at once with code 130, so that
+ * a stuck process can always be stopped (what `atExit` registered still runs).
+ */
+export function shutdownSignal(options: ShutdownOptions = {}): AbortSignal {
   const controller = new AbortController();
+  let firstAt = 0;
   const handler = () => {
-    if (controller.signal.aborted) Deno.exit(130);
-    controller.abort();
+    if (!controller.signal.aborted) {
+      firstAt = performance.now();
+      controller.abort();
+    } else if (performance.now() - firstAt >= SAME_CTRL_C_MS) {
+      options.beforeForcedExit?.();
+      Deno.exit(130);
+    }
   };
   for (const signal of SHUTDOWN_SIGNALS) Deno.addSignalListener(signal, handler);
   return controller.signal;

@@ -105,22 +105,22 @@ for (const cell of cases) {
     }
   }
 
-  Deno.test(`faults ${cell.name}: a second Ctrl-C ends the server at once and still leaves nothing behind`, async () => {
+  Deno.test(`faults ${cell.name}: one Ctrl-C in a terminal (SIGINT twice, ms apart) stops the server cleanly`, async () => {
     const before = leftovers();
     const s = await startServer(server.launch, server.args);
     const r = await client(["--frames", "20"]);
     assert.equal(r.code, 0, r.stderr);
-    // Two signals 30 ms apart to the idle server, as from an impatient user
-    // (or a runner stopping a server that the terminal's Ctrl-C reached
-    // too): the second one exits with code 130 without waiting for the
-    // graceful stop. (Signals sent back to back reach the handler as one.)
+    // A terminal's Ctrl-C reaches the whole foreground process group: the
+    // server gets SIGINT from the terminal and again from `deno task`, a few
+    // ms later. That is one Ctrl-C: a clean stop, not a forced exit. (The
+    // forced exit of a later, second Ctrl-C is tested in common/cli_test.ts,
+    // and by a person's terminal in testing/terminal_test.ts.)
     s.child.kill("SIGINT");
     await new Promise((r) => setTimeout(r, 30));
     const stop = await s.stop("SIGINT");
-    assert.ok([0, 130].includes(stop.code), `exit code ${stop.code}: ${stop.stderr}`);
-    assertNothingNew(before, "a server stopped by two SIGINTs");
-    const again = await startServer(server.launch, server.args);
-    assert.equal((await again.stop()).code, 0);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.ok(stop.stopped, `no stopped line: ${stop.stdout}`);
+    assertNothingNew(before, "a server stopped by one Ctrl-C in a terminal");
   });
 
   Deno.test(`faults ${cell.name}: four clients at once are all served, every frame verified`, async () => {
