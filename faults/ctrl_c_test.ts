@@ -110,3 +110,21 @@ for (const presses of [1, 2]) {
     },
   });
 }
+
+Deno.test({
+  name: "ctrl-c: deno task soak prints its summary so far and exits 130, nothing left behind",
+  ignore,
+  async fn() {
+    const before = leftovers("framebench-bench-");
+    await using terminal = await Terminal.open(
+      `deno task soak --only "zmq ipc" --minutes 1 --slice 2 --size 480p`,
+    );
+    await terminal.waitFor(/zmq ipc\s+[\d.]+ fps/);
+    await terminal.press("C-c");
+    const code = await terminal.exitCode();
+    const shown = await terminal.text();
+    assert.equal(code, 130, shown);
+    assert.match(shown, /soak: ok, interrupted before its end/);
+    assert.deepEqual(leftovers("framebench-bench-").filter((n) => !before.includes(n)), []);
+  },
+});
