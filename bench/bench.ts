@@ -127,7 +127,7 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
       : Promise.resolve([]);
   const { signal } = options;
   const before = await measure();
-  const runs = await runCells(cells, {
+  const { runs, interrupted } = await runCells(cells, {
     ...settings,
     signal,
     onProgress(line, done) {
@@ -136,7 +136,6 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
       progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
     },
   });
-  const interrupted = signal?.aborted ?? false;
   const limits = mergeLimits(before, interrupted ? [] : await measure());
   const results: BenchResults = {
     machine,

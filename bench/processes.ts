@@ -138,6 +138,24 @@ export interface Ended {
   stderr: string;
 }
 
+/** A server that exited before its ready line, with its exit code. */
+export class ExitedEarly extends Error {
+  /** Its exit code (128 + n when killed by signal n). */
+  readonly code: number;
+
+  constructor(message: string, code: number) {
+    super(message);
+    this.name = "ExitedEarly";
+    this.code = code;
+  }
+}
+
+/**
+ * Exit code 130 (SIGINT, 128 + 2): the process was stopped by a Ctrl-C or a
+ * SIGINT (it exits 130 itself, or dies of the signal before it could listen).
+ */
+export const INTERRUPTED_CODE = 130;
+
 /** A running server. */
 export interface ServerProcess {
   /** Its ready line. */
@@ -180,9 +198,10 @@ export async function startServer(
         if (event.event === "ready") return event as ReadyEvent;
       } catch { /* not JSON: keep reading */ }
     }
-    const { code } = await child.status;
-    throw new Error(
+    const code = exitCode(await child.status);
+    throw new ExitedEarly(
       `${task} exited with code ${code} before it was ready: ${(await stderr).trim()}`,
+      code,
     );
   })();
   let ready: ReadyEvent;

@@ -11,7 +11,13 @@ import { errorLine } from "../common/cli.ts";
 import type { ResultRecord } from "../common/record.ts";
 import type { StoppedEvent } from "../common/server.ts";
 import type { Cell } from "./cells.ts";
-import { runClient, type ServerProcess, startServer } from "./processes.ts";
+import {
+  ExitedEarly,
+  INTERRUPTED_CODE,
+  runClient,
+  type ServerProcess,
+  startServer,
+} from "./processes.ts";
 
 /** One client run of one cell at one size. */
 export interface CellRun {
@@ -33,6 +39,14 @@ export interface CellRun {
   server?: StoppedEvent;
 }
 
+/** What {@linkcode runCells} did. */
+export interface CellRuns {
+  /** Every finished run, in the order run. */
+  runs: CellRun[];
+  /** Whether a Ctrl-C (or SIGINT) stopped the runs before every run was done. */
+  interrupted: boolean;
+}
+
 /** Options for {@linkcode runCells}. */
 export interface RunOptions {
   /** Frame sizes, as `--size` takes them. */
@@ -49,7 +63,10 @@ export interface RunOptions {
   onProgress?: (line: string, done?: CellRun) => void;
   /**
    * Stops the runs when aborted (Ctrl-C): the run under way is left out, and
-   * the runs that finished before it are returned. Default: none.
+   * the runs that finished before it are returned. A client or server that
+   * ended with exit code 130 (interrupted: a terminal's Ctrl-C reaches the
+   * children as well, sometimes before this process sees it) stops them the
+   * same way. Default: none.
    */
   signal?: AbortSignal;
 }
@@ -89,13 +106,17 @@ function failure(
 }
 
 /** Runs every cell at every size `runs` times and returns every run (those that finished, when stopped). */
-export async function runCells(cells: readonly Cell[], options: RunOptions): Promise<CellRun[]> {
+export async function runCells(cells: readonly Cell[], options: RunOptions): Promise<CellRuns> {
   const { runs = 3, seconds = 5, warmup = 1, graceSeconds = 30 } = options;
   const timeoutS = warmup + seconds + graceSeconds;
   const order = runOrder(cells, options.sizes, runs);
   const results: CellRun[] = [];
+  let interrupted = false;
   for (const [i, { cell, size, run }] of order.entries()) {
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
     options.onProgress?.(`[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`);
     const base = { cell: cell.name, transport: cell.transport, size, run };
     let result: CellRun;
@@ -108,8 +129,10 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
       ], { timeoutMs: timeoutS * 1000 });
       const reason = failure(client.code, client.timedOut, client.record, client.stderr, timeoutS);
       result = { ...base, status: reason ? "failed" : "ok", reason, record: client.record };
+      interrupted = client.code === INTERRUPTED_CODE;
     } catch (error) {
       result = { ...base, status: "failed", reason: errorLine(error) };
+      interrupted = error instanceof ExitedEarly && error.code === INTERRUPTED_CODE;
     }
     if (server) {
       const stop = await server.stop("SIGINT");
@@ -119,7 +142,10 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
       }
     }
     // Interrupted: this run was cut short, so it says nothing about the cell.
-    if (options.signal?.aborted) break;
+    if (interrupted || options.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
     if (result.reason === undefined) delete result.reason;
     results.push(result);
     options.onProgress?.(
@@ -127,5 +153,5 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
       result,
     );
   }
-  return results;
+  return { runs: results, interrupted };
 }

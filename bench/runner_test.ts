@@ -31,13 +31,14 @@ Deno.test("runCells() marks each failure with its reason and goes on", async () 
     fake("silent server", "ok", "silent"),
   ];
   const started = performance.now();
-  const runs = await runCells(cells, {
+  const { runs, interrupted } = await runCells(cells, {
     sizes: ["64x48"],
     runs: 1,
     seconds: 0.1,
     warmup: 0,
     graceSeconds: 3,
   });
+  assert.equal(interrupted, false);
   assert.ok(performance.now() - started < 60000);
   const by = Object.fromEntries(runs.map((r) => [r.cell, r]));
   assert.equal(by["good"].status, "ok");
@@ -53,4 +54,27 @@ Deno.test("runCells() marks each failure with its reason and goes on", async () 
   assert.match(by["wrong frames"].reason!, /2 frames failed \(first: frame 7: torn\)/);
   assert.equal(by["silent server"].status, "failed");
   assert.match(by["silent server"].reason!, /printed no ready line/);
+});
+
+Deno.test("runCells() stops at a client interrupted by a Ctrl-C (exit code 130) and leaves that run out", async () => {
+  const cells = [fake("good", "ok"), fake("interrupted", "interrupted"), fake("after", "ok")];
+  const { runs, interrupted } = await runCells(cells, {
+    sizes: ["64x48"],
+    runs: 1,
+    seconds: 0.1,
+    warmup: 0,
+  });
+  assert.equal(interrupted, true);
+  assert.deepEqual(runs.map((r) => `${r.cell} ${r.status}`), ["good ok"]);
+});
+
+Deno.test("runCells() runs nothing once its signal has aborted", async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const { runs, interrupted } = await runCells([fake("good", "ok")], {
+    sizes: ["64x48"],
+    signal: controller.signal,
+  });
+  assert.equal(interrupted, true);
+  assert.deepEqual(runs, []);
 });

@@ -20,6 +20,7 @@ import { numberFlag, UsageError } from "../common/flags.ts";
 import { parseSize } from "../common/frame.ts";
 import { type Cell, CELLS, selectCells, serverGroups } from "./cells.ts";
 import {
+  INTERRUPTED_CODE,
   residentMB,
   runClient,
   type ServerProcess,
@@ -40,7 +41,11 @@ export interface SoakOptions {
   size?: string;
   /** Where each line goes. Default: stdout. */
   log?: (line: string) => void;
-  /** Ends the soak early when aborted (Ctrl-C); the client run under way is left out. Default: none. */
+  /**
+   * Ends the soak early when aborted (Ctrl-C), as does a client that ends with
+   * exit code 130 (interrupted); the client run under way is left out.
+   * Default: none.
+   */
   signal?: AbortSignal;
 }
 
@@ -98,6 +103,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     memoryMB: [],
   }));
   const running: ServerProcess[] = [];
+  let interrupted = false;
   try {
     for (const group of groups) {
       running.push(await startServer(group.server.launch, group.server.args));
@@ -106,14 +112,20 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
     const turns = groups.flatMap((g, server) => g.cells.map((cell) => ({ cell, server })));
     const { signal } = options;
     for (let turn = 0; performance.now() - start < minutes * 60000; turn++) {
-      if (signal?.aborted) break;
+      if (signal?.aborted) {
+        interrupted = true;
+        break;
+      }
       const { cell, server } = turns[turn % turns.length];
       const seen = cells.find((c) => c.name === cell.name)!;
       const run = await runClient(cell.client.launch, [
         ...cell.client.args,
         ...["--size", size, "--seconds", String(slice), "--warmup", "0.5"],
       ], { timeoutMs: (slice + 30) * 1000 });
-      if (signal?.aborted) break; // cut short: says nothing of the transport
+      if (signal?.aborted || run.code === INTERRUPTED_CODE) {
+        interrupted = true; // cut short: says nothing of the transport
+        break;
+      }
       for (const [i, process] of running.entries()) {
         const mb = await residentMB(process.child.pid);
         if (mb !== undefined) servers[i].memoryMB.push(mb);
@@ -140,7 +152,7 @@ export async function soak(options: SoakOptions): Promise<SoakResult> {
   }
   const ok = cells.every((c) => c.failures.length === 0 && c.errors === 0) &&
     servers.every((s) => s.exitCode === 0);
-  return { cells, servers, ok, interrupted: options.signal?.aborted ?? false };
+  return { cells, servers, ok, interrupted };
 }
 
 /** The soak's summary: fps per cell (first and last run, median) and memory per server. */

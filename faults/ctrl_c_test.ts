@@ -19,6 +19,15 @@ function leftovers(tag: string): string[] {
   );
 }
 
+/** The pid of the `deno run` process whose command line holds `pattern`: what `deno task` started. */
+function pidOf(pattern: string): number {
+  const pids = processesWith(pattern).filter((l) => / run /.test(l)).map((l) =>
+    Number(l.split(" ")[0])
+  );
+  assert.equal(pids.length, 1, `expected one process running ${pattern}: ${pids}`);
+  return pids[0];
+}
+
 /** Processes whose command line holds `tag`, this test process's children or not. */
 function processesWith(tag: string): string[] {
   const out = new Deno.Command("pgrep", { args: ["-a", "-f", "--", tag] }).outputSync();
@@ -80,13 +89,14 @@ for (const presses of [1, 2]) {
     ignore,
     async fn() {
       const out = Deno.makeTempDirSync({ prefix: "framebench-ctrl-c-" });
-      const before = leftovers("framebench-bench-");
       try {
         await using terminal = await Terminal.open(
           `deno task bench --only "zmq ipc" --runs 3 --seconds 5 --warmup 0.2 --limits off --out ${out}`,
         );
         // The first run finished, the second is under way.
         await terminal.waitFor(/\[1\/3\] zmq ipc 1080p run 1\/3: [\d.]+ fps/);
+        // What the runner names carry (bench/cells.ts RUN_TAG).
+        const tag = `framebench-bench-${pidOf(`bench/bench.ts --only zmq ipc`)}-`;
         await new Promise((r) => setTimeout(r, 1000));
         await terminal.press("C-c");
         if (presses === 2) {
@@ -102,7 +112,8 @@ for (const presses of [1, 2]) {
           assert.match(report, /Interrupted\*\* \(Ctrl-C\) after 1 run/);
           assert.match(report, /zmq ipc/);
         }
-        assert.deepEqual(leftovers("framebench-bench-").filter((n) => !before.includes(n)), []);
+        assert.deepEqual(leftovers(tag), []);
+        assert.deepEqual(processesWith(tag), []);
         assert.deepEqual(processesWith(out), []);
       } finally {
         Deno.removeSync(out, { recursive: true });
@@ -115,16 +126,17 @@ Deno.test({
   name: "ctrl-c: deno task soak prints its summary so far and exits 130, nothing left behind",
   ignore,
   async fn() {
-    const before = leftovers("framebench-bench-");
     await using terminal = await Terminal.open(
       `deno task soak --only "zmq ipc" --minutes 1 --slice 2 --size 480p`,
     );
     await terminal.waitFor(/zmq ipc\s+[\d.]+ fps/);
+    const tag = `framebench-bench-${pidOf("bench/soak.ts --only zmq ipc --minutes 1")}-`;
     await terminal.press("C-c");
     const code = await terminal.exitCode();
     const shown = await terminal.text();
     assert.equal(code, 130, shown);
     assert.match(shown, /soak: ok, interrupted before its end/);
-    assert.deepEqual(leftovers("framebench-bench-").filter((n) => !before.includes(n)), []);
+    assert.deepEqual(leftovers(tag), []);
+    assert.deepEqual(processesWith(tag), []);
   },
 });

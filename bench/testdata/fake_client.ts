@@ -1,6 +1,7 @@
 // A stand-in client for the runner's tests: behaves as told by --mode.
 //   ok: prints a good record; errors: a record with failed frames; fail: a
-//   failed record and exit 1; hang: never ends; garbage: prints no record.
+//   failed record and exit 1; hang: never ends; garbage: prints no record;
+//   interrupted: an interrupted record and exit 130, as after a Ctrl-C.
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
@@ -38,6 +39,10 @@ const record = (extra: Record<string, unknown>) =>
     ...extra,
   });
 switch (values.mode) {
+  case "interrupted":
+    console.log(record({ status: "interrupted", reason: "interrupted by signal" }));
+    Deno.exit(130);
+    break;
   case "ok":
     console.log(record({}));
     break;
