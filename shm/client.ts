@@ -14,6 +14,13 @@
  * The `zmq` variant also copies the 32-byte frame properties into a ZeroMQ
  * message, never the pixels.
  *
+ * The server proves what it read with the CRC-32 of the frame in the slot's
+ * control block; the client checks it against the CRC of the frame it sent,
+ * made without reading the frame again: the CRC of each pool frame's body
+ * (between the stamps) is computed once, and combined with the CRCs of the
+ * two 8-byte index stamps (expected_checksums.ts). The echo loop's verification
+ * (`checkFrame`) then reads every byte in the slot, as for every transport.
+ *
  * @module
  */
 
@@ -30,9 +37,12 @@ import {
 import type { FrameGeometry } from "../common/frame.ts";
 import { decodeProperties, encodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
+import { FrameSource } from "../common/source.ts";
+import { checkFrame, type FrameError } from "../common/verify.ts";
 import { Context, libzmqVersion, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { atExit } from "../common/cleanup.ts";
 import { DEFAULT_NAME, requestRing, ringName } from "./doorway.ts";
+import { ExpectedChecksums } from "./expected_checksums.ts";
 import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
 import {
   ClientState,
@@ -94,6 +104,11 @@ export interface ShmEchoOptions {
   timeoutSeconds?: number;
   /** Aborting it ends a wait for the server early. */
   signal?: AbortSignal;
+  /**
+   * The frames sent: the echo loop's source, whose frames are checked on
+   * their way back. Default: a new {@linkcode FrameSource} of `geometry`.
+   */
+  source?: FrameSource;
 }
 
 /** What {@linkcode connectRing} sets up. */
@@ -166,6 +181,9 @@ export class ShmEcho implements PipelinedTransport {
   #posted = 0;
   #received = 0;
   #closed = false;
+  /** The server's checksum of the frame last received, and that frame's index. */
+  #lastChecksum = { index: -1, checksum: 0 };
+  #expected?: ExpectedChecksums;
 
   constructor(options: ShmEchoOptions) {
     this.#options = options;
@@ -291,8 +309,32 @@ export class ShmEcho implements PipelinedTransport {
     if (ack.verdict !== Verdict.ok) {
       throw new FrameRefused(`the server found frame ${ack.index} ${verdictText(ack.verdict)}`);
     }
+    this.#lastChecksum = { index: ack.index, checksum: ack.checksum };
     // The frame in its slot, as the server read it: verified there by the echo loop.
     return { index: ack.index, frame: ack.frame };
+  }
+
+  /**
+   * Verifies a frame that came back: the server's checksum against the CRC
+   * of frame `index` as sent (no read of the frame), then every byte of the
+   * frame in its slot (`checkFrame`, the one read).
+   */
+  check(frame: Uint8Array, index: number): FrameError | undefined {
+    this.#expected ??= new ExpectedChecksums(
+      this.#options.source ?? new FrameSource(this.#options.geometry),
+    );
+    const expected = this.#expected.of(index);
+    const { checksum } = this.#lastChecksum;
+    if (this.#lastChecksum.index !== index || checksum !== expected) {
+      return {
+        kind: "corrupt",
+        index,
+        message: `frame ${index}: the server's checksum is 0x${
+          hex(checksum)
+        }, the frame sent has 0x${hex(expected)}`,
+      };
+    }
+    return checkFrame(this.#expected.source, frame, index);
   }
 
   close(): void {
@@ -309,6 +351,11 @@ export class ShmEcho implements PipelinedTransport {
     connection.forget();
   }
 }
+/** A CRC as 8 hex digits. */
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, "0");
+}
+
 if (import.meta.main) {
   runMain(COMMAND.name, async (args) => {
     const { help, options, flags } = parseClientFlags(args, COMMAND);
@@ -320,7 +367,9 @@ if (import.meta.main) {
     }
     const signal = shutdownSignal();
     const variant = options.variant as ShmVariant;
+    const source = new FrameSource(options.geometry);
     const transport = new ShmEcho({
+      source,
       name,
       geometry: options.geometry,
       slots,
@@ -331,6 +380,7 @@ if (import.meta.main) {
     const extra: Record<string, string> = { slots: String(slots) };
     if (variant === "zmq") extra.libzmq = libzmqVersion();
     const record = await runEcho(transport, {
+      source,
       transport: "shm",
       options,
       signal,

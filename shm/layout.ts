@@ -25,8 +25,11 @@ import {
 
 /** "FBSM" read as a little-endian u32: the first 4 bytes of every segment. */
 export const SEGMENT_MAGIC = 0x4d534246;
-/** The layout version; any change of an offset or meaning bumps it. */
-export const LAYOUT_VERSION = 1;
+/**
+ * The layout version; any change of an offset or meaning bumps it. Version 2
+ * added the slot's `checksum` (the server's CRC-32 of the frame it read).
+ */
+export const LAYOUT_VERSION = 2;
 /** Bytes of a page: the header size and the slot alignment. */
 export const PAGE_BYTES = 4096;
 /** Most slots a ring may have (their control blocks fill the header page). */
@@ -117,6 +120,11 @@ export const SLOT = {
   sentAt: 24,
   /** u32: the server's verdict, {@linkcode Verdict}. */
   verdict: 32,
+  /**
+   * u32: the server's CRC-32 (zlib's) of the `frameBytes` bytes it read, stamps
+   * included; written before the state word when the frame was read, 0 otherwise.
+   */
+  checksum: 36,
   /** Bytes of a control block. */
   bytes: 64,
 } as const;
@@ -149,7 +157,7 @@ export const Verdict = {
   torn: 1,
   /** The slot did not hold the post the server expected. */
   stale: 2,
-  /** The frame's bytes differ from what its index says. */
+  /** The frame's bytes differ from framebench's test pattern (server option `--expect-source`). */
   corrupt: 3,
   /** The frame has the wrong size. */
   size: 4,

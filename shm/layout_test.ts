@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseSize } from "../common/frame.ts";
 import {
   checkPreamble,
+  DOORWAY,
   LAYOUT_VERSION,
   LayoutError,
   MAX_SLOTS,
@@ -14,6 +15,7 @@ import {
   ringLayout,
   SEGMENT_MAGIC,
   SegmentKind,
+  SLOT,
   slotOffset,
   writeRingHeader,
 } from "./layout.ts";
@@ -35,23 +37,56 @@ Deno.test("layout: a ring header reads back as written", () => {
   }
 });
 
-Deno.test("layout: the offsets are those of README.md", async () => {
-  const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
-  const rows: Record<string, number> = {
-    magic: PREAMBLE.magic,
-    version: PREAMBLE.version,
-    kind: PREAMBLE.kind,
-    posted: RING.posted,
-    acked: RING.acked,
-    slotCount: RING.slotCount,
-    width: RING.width,
-    height: RING.height,
-    slotBytes: RING.slotBytes,
-    slotStride: RING.slotStride,
-  };
-  for (const [field, offset] of Object.entries(rows)) {
-    assert.match(readme, new RegExp(`\\|\\s*${offset}\\s*\\|[^|]*\\|\\s*\`${field}\``), field);
+/**
+ * The rows `| offset | type | \`field\` |` of README.md's layout tables, by
+ * table: the preamble, the doorway, the ring header, the slot control block.
+ */
+function readmeTables(readme: string): Map<string, Map<string, number>> {
+  const tables = new Map<string, Map<string, number>>();
+  let heading = "";
+  let table: Map<string, number> | undefined;
+  for (const line of readme.split("\n")) {
+    if (line.startsWith("#") || /^Slot control block/.test(line)) {
+      heading = line;
+      table = undefined;
+      continue;
+    }
+    const row = /^\|\s*(\+?\d+)\s*\|[^|]*\|\s*`(\w+)`\s*\|/.exec(line);
+    if (!row) continue;
+    const name = heading.startsWith("### Preamble")
+      ? "preamble"
+      : heading.startsWith("### Doorway")
+      ? "doorway"
+      : heading.startsWith("Slot control block")
+      ? "slot"
+      : heading.startsWith("### Ring")
+      ? "ring"
+      : `other: ${heading}`;
+    if (!table) tables.set(name, table = new Map());
+    table.set(row[2], Number(row[1]));
   }
+  return tables;
+}
+
+Deno.test("layout: every offset of README.md's tables is that of layout.ts, and every field is there", async () => {
+  const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
+  const tables = readmeTables(readme);
+  const code: Record<string, Record<string, number>> = {
+    preamble: PREAMBLE,
+    doorway: DOORWAY,
+    ring: Object.fromEntries(Object.entries(RING).filter(([field]) => field !== "slots")),
+    slot: Object.fromEntries(Object.entries(SLOT).filter(([field]) => field !== "bytes")),
+  };
+  assert.deepEqual([...tables.keys()].sort(), Object.keys(code).sort());
+  for (const [name, fields] of Object.entries(code)) {
+    assert.deepEqual(Object.fromEntries(tables.get(name)!), fields, `the ${name} table`);
+  }
+  assert.match(readme, new RegExp(`^## Layout \\(version ${LAYOUT_VERSION}\\)$`, "m"));
+  assert.match(readme, new RegExp(`\\| \`version\`\\s*\\| layout version, ${LAYOUT_VERSION} `));
+  assert.match(readme, new RegExp(`\`0x${SEGMENT_MAGIC.toString(16)}\``));
+  assert.match(readme, new RegExp(`\\| 192 \\+ 64 s \\|`));
+  assert.equal(RING.slots, 192);
+  assert.equal(SLOT.bytes, 64);
 });
 
 Deno.test("layout: a wrong layout is refused with one clear line", () => {
@@ -67,8 +102,12 @@ Deno.test("layout: a wrong layout is refused with one clear line", () => {
       /not a framebench segment \(starts with 0x12345678/,
     ],
     [
+      (_, v) => v.setUint16(4, 1, true),
+      /has layout version 1, this framebench reads version 2$/,
+    ],
+    [
       (_, v) => v.setUint16(4, LAYOUT_VERSION + 1, true),
-      /layout version 2, this framebench reads version 1/,
+      /has layout version 3, this framebench reads version 2$/,
     ],
     [(_, v) => v.setUint16(6, SegmentKind.doorway, true), /is a doorway segment, expected a ring/],
     [(_, v) => v.setUint32(RING.slotCount, MAX_SLOTS + 1, true), /33 slots, expected 1 to 32/],

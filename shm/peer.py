@@ -4,9 +4,14 @@
 Speaks the layout and protocol of shm/README.md, as a client of the Deno
 server or as a server for the Deno client:
 
-    /usr/bin/python3 shm/peer.py server [--name framebench-shm]
+    /usr/bin/python3 shm/peer.py server [--name framebench-shm] [--expect-source]
     /usr/bin/python3 shm/peer.py client [--name framebench-shm] [--size 640x480]
                                         [--slots 4] [--frames 100]
+
+The server checks each frame's index stamps, writes the frame's CRC-32
+(zlib.crc32, stamps included) in the slot's control block, and with
+--expect-source also compares the frame with framebench's test pattern; the
+client checks every verdict, every checksum and every byte it gets back.
 
 Segments: shm_open/shm_unlink through ctypes (the names are those of
 multiprocessing.shared_memory, which could open them too; it is not used
@@ -35,9 +40,10 @@ import signal
 import struct
 import sys
 import time
+import zlib
 
 MAGIC = 0x4D534246  # "FBSM"
-VERSION = 1
+VERSION = 2
 PAGE = 4096
 KIND_DOORWAY, KIND_RING = 1, 2
 # Preamble
@@ -50,7 +56,7 @@ R_CLIENT_STATE, R_SERVER_PID, R_SERVER_STATE, R_NOTIFY = 16, 20, 24, 28
 R_SLOT_COUNT, R_FORMAT, R_WIDTH, R_HEIGHT, R_SLOT_BYTES, R_SLOT_STRIDE = 32, 36, 40, 44, 48, 56
 R_POSTED, R_ACKED, R_SLOTS = 64, 128, 192
 # Slot control block
-S_STATE, S_SEQ, S_INDEX, S_BYTES, S_SENT_AT, S_VERDICT, S_SIZE = 0, 4, 8, 16, 24, 32, 64
+S_STATE, S_SEQ, S_INDEX, S_BYTES, S_SENT_AT, S_VERDICT, S_CHECKSUM, S_SIZE = 0, 4, 8, 16, 24, 32, 36, 64
 EMPTY, WRITING, POSTED, ACKED, REFUSED = 0, 1, 2, 3, 4
 CLIENT_OPEN, CLIENT_CLOSED = 1, 2
 SERVER_ATTACHED, SERVER_LEFT = 1, 2
@@ -209,16 +215,25 @@ class FrameSource:
 
     def check(self, data, index):
         """Returns a verdict code: V_OK, or why the frame is not frame `index`."""
+        verdict = check_stamps(data, index, self.frame_bytes)
+        if verdict != V_OK:
+            return verdict
         n = self.frame_bytes
-        if len(data) != n:
-            return V_SIZE
-        head, tail = struct.unpack_from("<Q", data, 0)[0], struct.unpack_from("<Q", data, n - 8)[0]
-        if head != tail:
-            return V_TORN
-        if head != index:
-            return V_STALE if head < index else V_WRONG_INDEX
         expected = self.pool[index % self.pool_size]
         return V_OK if data[8:n - 8] == memoryview(expected)[8:n - 8] else V_CORRUPT
+
+
+def check_stamps(data, index, frame_bytes):
+    """The verdict of a frame's size and index stamps, whatever its pixels."""
+    n = frame_bytes
+    if len(data) != n:
+        return V_SIZE
+    head, tail = struct.unpack_from("<Q", data, 0)[0], struct.unpack_from("<Q", data, n - 8)[0]
+    if head != tail:
+        return V_TORN
+    if head != index:
+        return V_STALE if head < index else V_WRONG_INDEX
+    return V_OK
 
 
 # ---------------------------------------------------------------- ring
@@ -252,8 +267,9 @@ def read_ring(seg, where):
 
 # ---------------------------------------------------------------- server
 class Server:
-    def __init__(self, name):
+    def __init__(self, name, expect_source=False, spoil_checksum_at=None):
         self.name, self.rings, self.frames, self.refused = name, [], 0, 0
+        self.expect_source, self.spoil_checksum_at = expect_source, spoil_checksum_at
         self.sources = {}
         self.door = self._create_doorway()
 
@@ -297,9 +313,9 @@ class Server:
         seg.set_u32(R_SERVER_PID, os.getpid())
         seg.set_u32(R_SERVER_STATE, SERVER_ATTACHED)
         key = (ring.width, ring.height)
-        if key not in self.sources:
+        if self.expect_source and key not in self.sources:
             self.sources[key] = FrameSource(ring.width, ring.height)
-        ring.source, ring.next, ring.pid = self.sources[key], seg.u32(R_ACKED), pid
+        ring.source, ring.next, ring.pid = self.sources.get(key), seg.u32(R_ACKED), pid
         self.rings.append(ring)
         return None
 
@@ -321,15 +337,24 @@ class Server:
         seg, p = ring.seg, ring.next
         s = p % ring.slot_count
         c = ring.control(s)
-        verdict = V_OK
+        verdict, checksum = V_OK, 0
         if seg.u32(c + S_STATE) != POSTED:
             verdict = V_TORN if seg.u32(c + S_STATE) == WRITING else V_STALE
         elif seg.u32(c + S_SEQ) != p & 0xFFFFFFFF:
             verdict = V_STALE
+        elif seg.u64(c + S_BYTES) != ring.slot_bytes:
+            verdict = V_SIZE
         else:
             index = seg.u64(c + S_INDEX)
             off = ring.slot(s)
-            verdict = ring.source.check(seg.mm[off:off + ring.slot_bytes], index)
+            data = seg.mm[off:off + ring.slot_bytes]  # a copy: Python compares bytes objects
+            checksum = zlib.crc32(data)
+            if p == self.spoil_checksum_at:
+                checksum ^= 1  # for tests: a checksum that does not match the frame
+            if ring.source is not None:
+                verdict = ring.source.check(data, index)
+            else:
+                verdict = check_stamps(data, index, ring.slot_bytes)
             if seg.u32(c + S_STATE) != POSTED or seg.u32(c + S_SEQ) != p & 0xFFFFFFFF:
                 verdict = V_TORN
         if verdict == V_OK:
@@ -339,6 +364,7 @@ class Server:
             print(f"peer server: refused post {p} of client pid {ring.pid} (verdict {verdict})", file=sys.stderr)
         if seg.u32(c + S_SEQ) == p & 0xFFFFFFFF:
             seg.set_u32(c + S_VERDICT, verdict)
+            seg.set_u32(c + S_CHECKSUM, checksum)
             seg.set_u32(c + S_STATE, ACKED if verdict == V_OK else REFUSED)
         ring.next = (p + 1) & 0xFFFFFFFF
         seg.set_u32(R_ACKED, ring.next)
@@ -448,7 +474,7 @@ def client(name, width, height, slots, frames, timeout, die_at=None):
                     seg.wake(R_POSTED)
                     os.kill(os.getpid(), signal.SIGKILL)
                 seg.mm[off:off + n] = source.frame(posted)  # the one copy: into the slot
-                struct.pack_into("<QQd", seg.mm, c + S_INDEX, posted, n, time.time() * 1000)
+                struct.pack_into("<QQdII", seg.mm, c + S_INDEX, posted, n, time.time() * 1000, 0, 0)
                 seg.set_u32(c + S_SEQ, posted)
                 seg.set_u32(c + S_STATE, POSTED)  # last: the frame is complete
                 posted += 1
@@ -461,6 +487,8 @@ def client(name, width, height, slots, frames, timeout, die_at=None):
                 seg.wait(R_ACKED, acked, 0.1)
             s, c = acked % slots, ring.control(acked % slots)
             ok = seg.u32(c + S_STATE) == ACKED and seg.u32(c + S_SEQ) == acked
+            # The server's checksum against the CRC-32 of the frame as sent.
+            ok = ok and seg.u32(c + S_CHECKSUM) == zlib.crc32(source.frame(acked))
             off = ring.slot(s)
             if ok and source.check(seg.mm[off:off + n], acked) == V_OK:
                 verified += 1
@@ -484,12 +512,16 @@ def main():
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=5)
     parser.add_argument("--die-at", type=int, help="for tests: die while writing this frame")
+    parser.add_argument("--expect-source", action="store_true",
+                        help="server: also refuse frames that are not framebench's test pattern")
+    parser.add_argument("--spoil-checksum-at", type=int,
+                        help="for tests (server): report a wrong checksum for this post")
     args = parser.parse_args()
     if args.role == "server":
         stop = []
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.append(True))
-        server = Server(args.name)
+        server = Server(args.name, args.expect_source, args.spoil_checksum_at)
         try:
             server.run(stop)
         except BaseException:

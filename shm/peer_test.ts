@@ -148,3 +148,45 @@ Deno.test({
     assert.deepEqual(entries(name), []);
   }
 });
+
+Deno.test({
+  name: "peer: a checksum that does not match the frame sent is an error for the Deno client",
+  ignore,
+}, async () => {
+  const name = freshName();
+  const child = new Deno.Command(PYTHON, {
+    args: [PEER, "server", "--name", name, "--spoil-checksum-at", "5"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = lines(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  try {
+    const first = await out.next();
+    assert.equal(JSON.parse(first.value!).event, "ready", first.value);
+    const run = await runClient("shm:client", [
+      "--name",
+      name,
+      "--size",
+      "64x48",
+      "--warmup",
+      "0",
+      "--frames",
+      "20",
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.record?.errors, 1);
+    assert.deepEqual(run.record?.errorKinds, { corrupt: 1 });
+    assert.match(
+      run.record!.firstError!,
+      /^frame 5: the server's checksum is 0x[0-9a-f]{8}, the frame sent has 0x[0-9a-f]{8}$/,
+    );
+  } finally {
+    child.kill("SIGINT");
+    const status = await child.status;
+    for await (const _ of out) { /* drain */ }
+    assert.equal(status.code, 0, await stderr);
+    assert.deepEqual(entries(name), []);
+  }
+});

@@ -8,18 +8,20 @@
  * 1. `state[s] = writing`;
  * 2. copy the frame into the slot (the one copy of the frame in the whole
  *    round trip: from the client's source into shared memory);
- * 3. write `index`, `frameBytes`, `sentAt`, then `seq[s] = p`;
+ * 3. write `index`, `frameBytes`, `sentAt`, `verdict = 0`, `checksum = 0`,
+ *    then `seq[s] = p`;
  * 4. `state[s] = posted` (release), then `posted = p + 1`, then wake `posted`.
  *
  * Reader, post p:
  * 1. wait until `posted - p > 0` (spin briefly, then futex on `posted`);
  * 2. read `state[s]` and `seq[s]` first: unless `posted` and `p`, the slot is
  *    stale (an older or newer post) or still being written: refused;
- * 3. read the frame in place (no copy) and check it;
+ * 3. read the frame in place (no copy): check its stamps and compute its
+ *    CRC-32;
  * 4. read `state[s]` and `seq[s]` again: if either changed, the frame was
  *    overwritten while being read (torn), whatever its bytes looked like;
- * 5. write `verdict[s]`, then `state[s] = acked | refused`, then
- *    `acked = p + 1`, then wake `acked`.
+ * 5. write `verdict[s]` and `checksum[s]`, then `state[s] = acked | refused`,
+ *    then `acked = p + 1`, then wake `acked`.
  *
  * The writer reuses slot s (post p + slots) only after post p's
  * acknowledgement was consumed, so a well-behaved pair never tears a frame;
@@ -72,6 +74,8 @@ export interface Acknowledged {
   frame: Uint8Array;
   /** The frame index in the slot's control block. */
   index: number;
+  /** The server's CRC-32 of the frame it read (meaningful when the verdict is ok). */
+  checksum: number;
 }
 
 /** Longest stretch, in ms, that a busy loop runs without letting the event loop in. */
@@ -221,6 +225,7 @@ export class Ring {
     this.#header.setBigUint64(control + SLOT.frameBytes, BigInt(frame.byteLength), true);
     this.#header.setFloat64(control + SLOT.sentAt, sentAt, true);
     this.#store(control + SLOT.verdict, 0);
+    this.#store(control + SLOT.checksum, 0);
     this.#store(control + SLOT.seq, p);
     this.#store(control + SLOT.state, SlotState.posted);
     this.#store(RING.posted, p + 1);
@@ -238,16 +243,15 @@ export class Ring {
     const state = this.#load(control + SLOT.state);
     const seq = this.#load(control + SLOT.seq);
     const index = Number(this.#header.getBigUint64(control + SLOT.index, true));
-    if (seq !== p >>> 0) return { verdict: Verdict.stale, frame: this.#slots[s], index };
-    if (state === SlotState.acked) return { verdict: Verdict.ok, frame: this.#slots[s], index };
-    if (state === SlotState.refused) {
-      return {
-        verdict: this.#load(control + SLOT.verdict) || Verdict.corrupt,
-        frame: this.#slots[s],
-        index,
-      };
+    const frame = this.#slots[s];
+    const checksum = this.#load(control + SLOT.checksum);
+    let verdict: number = Verdict.stale;
+    if (seq !== p >>> 0) verdict = Verdict.stale;
+    else if (state === SlotState.acked) verdict = Verdict.ok;
+    else if (state === SlotState.refused) {
+      verdict = this.#load(control + SLOT.verdict) || Verdict.corrupt;
     }
-    return { verdict: Verdict.stale, frame: this.#slots[s], index };
+    return { verdict, frame, index, checksum };
   }
 
   /**
@@ -293,13 +297,17 @@ export class Ring {
       this.#load(control + SLOT.seq) === p >>> 0;
   }
 
-  /** Reader: acknowledges post `p` with `verdict` and wakes the writer. */
-  ack(p: number, verdict: number): void {
+  /**
+   * Reader: acknowledges post `p` with `verdict` and `checksum` (the CRC-32
+   * of the frame read, 0 when it was not read) and wakes the writer.
+   */
+  ack(p: number, verdict: number, checksum = 0): void {
     const s = p % this.layout.slotCount;
     const control = controlOffset(s);
     // Only a slot still holding post p is marked; a stale slot keeps its words.
     if (this.#load(control + SLOT.seq) === p >>> 0) {
       this.#store(control + SLOT.verdict, verdict);
+      this.#store(control + SLOT.checksum, checksum);
       this.#store(
         control + SLOT.state,
         verdict === Verdict.ok ? SlotState.acked : SlotState.refused,

@@ -50,10 +50,11 @@ Deno.test("ring: a frame posted by the writer is read in place and acknowledged"
       // The reader sees the writer's bytes without a copy: the same memory.
       assert.equal(opened.frame.byteOffset, writer.slot(p % 3).byteOffset);
       assert.ok(reader.intact(p));
-      reader.ack(p, Verdict.ok);
+      reader.ack(p, Verdict.ok, 0xfedcba98 - p);
       assert.ok(await writer.waitAcked(p, { timeoutMs: 1000 }));
       const ack = writer.acknowledged(p);
       assert.equal(ack.verdict, Verdict.ok);
+      assert.equal(ack.checksum, 0xfedcba98 - p, "the server's checksum reaches the writer");
       assert.equal(ack.index, p + 10);
       assert.equal(checkFrame(source, ack.frame, p + 10), undefined);
     }
@@ -92,9 +93,12 @@ Deno.test("ring: a slot being written, or holding another post, is refused as to
     const torn = reader.open(1);
     assert.ok(!torn.ok);
     assert.equal(torn.verdict, Verdict.torn);
-    // A refusal reaches the writer with its verdict.
-    reader.ack(0, Verdict.corrupt);
+    // A refusal reaches the writer with its verdict; the next post clears the checksum.
+    reader.ack(0, Verdict.corrupt, 1234);
     assert.equal(writer.acknowledged(0).verdict, Verdict.corrupt);
+    assert.equal(writer.acknowledged(0).checksum, 1234);
+    writer.post(2, source.frame(2), 2, 0);
+    assert.equal(writer.acknowledged(2).checksum, 0);
     // An acknowledgement read for the wrong post is stale.
     assert.equal(writer.acknowledged(2).verdict, Verdict.stale);
   });

@@ -3,10 +3,12 @@
  * The shared-memory echo server. It makes the doorway `/dev/shm/NAME`; each
  * client makes its own ring `/dev/shm/NAME.PID` and asks for it there. The
  * server maps the ring, removes its name at once (so nothing is left in
- * /dev/shm whichever side dies), and then, for every posted frame, reads the
- * frame in place, checks every byte against its own copy of the
- * deterministic frame source, and acknowledges it. A frame is never copied
- * here: the server only reads the slot.
+ * /dev/shm whichever side dies), and then, for every posted frame, checks the
+ * slot's state words and the frame's index stamps, reads every byte of the
+ * frame in place into a CRC-32 that it writes in the slot's control block
+ * (read_frame.ts), and acknowledges it. Any pixels are served: with
+ * `--expect-source` they must also be framebench's test pattern. A frame is
+ * never copied here: the server only reads the slot.
  *
  * How the server learns of a posted frame is the ring's variant:
  * - `futex`: the ring's `posted` word (a futex), several frames in flight;
@@ -14,7 +16,7 @@
  *   small ZeroMQ message on `ipc:///tmp/NAME.sock` (DEALER to ROUTER), the
  *   acknowledgement as the reply: the original study's design.
  *
- *     deno task shm:server [--name framebench-shm]
+ *     deno task shm:server [--name framebench-shm] [--expect-source]
  *
  * @module
  */
@@ -25,7 +27,6 @@ import { decodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
 import { FrameSource } from "../common/source.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
-import { checkFrame, type FrameErrorKind } from "../common/verify.ts";
 import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
 import { atExit, removeOnExit } from "../common/cleanup.ts";
@@ -41,12 +42,19 @@ import {
   verdictText,
 } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
+import { readFrame } from "./read_frame.ts";
 import { clientGone, EventLoopTurns, Ring } from "./ring.ts";
 
 const COMMAND: CommandSpec = {
   name: "shm:server",
   summary: "Serves shared-memory frame rings (futex or ZeroMQ notification) until Ctrl-C.",
-  flags: NAME_FLAG,
+  flags: {
+    ...NAME_FLAG,
+    "expect-source": {
+      type: "boolean",
+      description: "also refuse frames that are not framebench's test pattern (common/source.ts)",
+    },
+  },
 };
 
 /** Options for {@linkcode serveShm}. */
@@ -57,25 +65,23 @@ export interface ShmServerOptions {
   signal: AbortSignal;
   /** Where one-line notes go (stale segment replaced, client gone). Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Also compare every frame with framebench's test pattern (common/source.ts)
+   * and refuse it as corrupt when it differs. Default: false (any pixels are
+   * served; the stamps and the checksum are checked either way).
+   */
+  expectSource?: boolean;
 }
 
 /** Microseconds to try for a ZeroMQ request before waiting for it off the main thread. */
 const ZMQ_SPIN_MICROS = 30;
 
-const VERDICT_OF: Record<FrameErrorKind, number> = {
-  size: Verdict.size,
-  torn: Verdict.torn,
-  stale: Verdict.stale,
-  "wrong-index": Verdict.wrongIndex,
-  corrupt: Verdict.corrupt,
-};
-
 /** One client's ring, attached. */
 interface Session {
   pid: number;
   ring: Ring;
-  /** The server's own source of the ring's geometry, to check frames against. */
-  source: FrameSource;
+  /** With `--expect-source`: the test pattern of the ring's geometry, to check frames against. */
+  source?: FrameSource;
   /** The next post to read. */
   next: number;
   stopping: boolean;
@@ -111,7 +117,14 @@ export async function serveShm(options: ShmServerOptions): Promise<ServerStats> 
     throw error;
   }
   const stats = new ServerStats("shm");
-  const server = new ShmServer(platform, name, stats, log, options.signal);
+  const server = new ShmServer(
+    platform,
+    name,
+    stats,
+    log,
+    options.signal,
+    options.expectSource ?? false,
+  );
   try {
     stats.ready(`shm://${name}`);
     for (;;) {
@@ -143,12 +156,19 @@ async function removeStaleSocket(name: string): Promise<void> {
   await Deno.remove(path).catch(() => {});
 }
 
+/** The key of a ring's geometry in the map of test-pattern sources. */
+function sourceKey(ring: Ring): string {
+  const { width, height, format } = ring.layout.geometry;
+  return `${width}x${height}:${format}`;
+}
+
 class ShmServer {
   readonly #platform: SharedMemoryPlatform;
   readonly #name: string;
   readonly #stats: ServerStats;
   readonly #log: (line: string) => void;
   readonly #signal: AbortSignal;
+  readonly #expectSource: boolean;
   readonly #sessions = new Map<number, Session>();
   /** Frame sources by geometry, shared by the rings of that geometry. */
   readonly #sources = new Map<string, FrameSource>();
@@ -166,12 +186,14 @@ class ShmServer {
     stats: ServerStats,
     log: (line: string) => void,
     signal: AbortSignal,
+    expectSource: boolean,
   ) {
     this.#platform = platform;
     this.#name = name;
     this.#stats = stats;
     this.#log = log;
     this.#signal = signal;
+    this.#expectSource = expectSource;
   }
 
   /** Attaches the ring of a request; returns why not, or undefined when it is served. */
@@ -202,40 +224,47 @@ class ShmServer {
     platform.unlink(name);
     ring.serverPid = Deno.pid;
     ring.serverState = ServerState.attached;
-    const { geometry } = ring.layout;
-    const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
-    let source = this.#sources.get(key);
-    if (!source) this.#sources.set(key, source = new FrameSource(geometry));
+    let source: FrameSource | undefined;
+    if (this.#expectSource) {
+      const key = sourceKey(ring);
+      source = this.#sources.get(key);
+      if (!source) this.#sources.set(key, source = new FrameSource(ring.layout.geometry));
+    }
     const session: Session = { pid: request.pid, ring, source, next: ring.acked, stopping: false };
     this.#sessions.set(request.pid, session);
     if (ring.layout.notify === Notify.futex) session.loop = this.#serveFutex(session);
     return undefined;
   }
 
-  /** Reads post `session.next` in place, checks it, and acknowledges it. */
+  /**
+   * Reads post `session.next` in place, checks it, and acknowledges it with
+   * its verdict and the CRC-32 of what was read.
+   */
   #serve(session: Session): number {
     const { ring } = session;
     const p = session.next++;
     let verdict: number = Verdict.ok;
+    let checksum = 0;
     const opened = ring.open(p);
     if (!opened.ok) {
       verdict = opened.verdict;
       this.#stats.refuse(`client pid ${session.pid}: ${opened.reason}`);
     } else {
-      // The server's read of the frame: every byte, in the slot, no copy,
-      // compared with what the frame must hold.
-      const problem = checkFrame(session.source, opened.frame, opened.index);
+      // The server's read of the frame: every byte, in the slot, no copy
+      // (read_frame.ts).
+      const read = readFrame(opened.frame, opened.index, session.source);
+      checksum = read.checksum;
       if (!ring.intact(p)) {
         verdict = Verdict.torn;
         this.#stats.refuse(`client pid ${session.pid}: frame ${opened.index} changed while read`);
-      } else if (problem) {
-        verdict = VERDICT_OF[problem.kind];
-        this.#stats.refuse(`client pid ${session.pid}: ${problem.message}`);
+      } else if (read.problem !== undefined) {
+        verdict = read.verdict;
+        this.#stats.refuse(`client pid ${session.pid}: ${read.problem}`);
       } else {
         this.#stats.frames++;
       }
     }
-    ring.ack(p, verdict);
+    ring.ack(p, verdict, checksum);
     return verdict;
   }
 
@@ -267,10 +296,9 @@ class ShmServer {
     }
     ring.serverState = ServerState.left;
     ring.segment.close();
-    const { geometry } = ring.layout;
-    const key = `${geometry.width}x${geometry.height}:${geometry.format}`;
+    if (!session.source) return;
     const inUse = [...this.#sessions.values()].some((s) => s.source === session.source);
-    if (!inUse) this.#sources.delete(key);
+    if (!inUse) this.#sources.delete(sourceKey(ring));
   }
 
   async #startZmq(): Promise<void> {
@@ -384,6 +412,10 @@ if (import.meta.main) {
   runMain(COMMAND.name, async (args) => {
     const { help, flags } = parseServerFlags(args, COMMAND);
     if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
-    await serveShm({ name: parseName(flags.name), signal: shutdownSignal() });
+    await serveShm({
+      name: parseName(flags.name),
+      signal: shutdownSignal(),
+      expectSource: flags["expect-source"] === true,
+    });
   });
 }

@@ -239,17 +239,22 @@ Deno.test("shm: a second server on the same name is refused; a stale one left by
 
 Deno.test("shm: a segment of another layout is refused with a clear error, never reused", async () => {
   const name = freshName();
-  // Not framebench's at all, then framebench's of a future layout version.
+  // Not framebench's at all, then framebench's doorways of the previous and of a future layout.
   const foreign = new Uint8Array(4096).fill(7);
-  const future = new Uint8Array(4096);
-  new DataView(future.buffer).setUint32(0, 0x4d534246, true);
-  new DataView(future.buffer).setUint16(4, 99, true);
+  const doorwayOf = (version: number) => {
+    const bytes = new Uint8Array(4096);
+    new DataView(bytes.buffer).setUint32(0, 0x4d534246, true);
+    new DataView(bytes.buffer).setUint16(4, version, true);
+    new DataView(bytes.buffer).setUint16(6, 1, true);
+    return bytes;
+  };
   try {
     for (
-      const [bytes, message] of [[foreign, /is not a framebench segment/], [
-        future,
-        /has layout version 99/,
-      ]] as const
+      const [bytes, message] of [
+        [foreign, /is not a framebench segment/],
+        [doorwayOf(1), /has layout version 1, this framebench reads version 2/],
+        [doorwayOf(99), /has layout version 99, this framebench reads version 2/],
+      ] as const
     ) {
       const forged = platform.create(name, bytes.byteLength)!;
       new Uint8Array(forged.buffer).set(bytes);
