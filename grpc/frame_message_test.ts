@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { frameGeometry } from "../common/frame.ts";
-import { checkWholeFrame, frameMessages, FrameSequence } from "./frame_message.ts";
+import { checkPixelLimit, checkWholeFrame, frameMessages, FrameSequence } from "./frame_message.ts";
 
 const geometry = frameGeometry(16, 10); // 480 bytes
 const frame = Uint8Array.from({ length: geometry.frameBytes }, (_, i) => i % 251);
@@ -76,4 +76,13 @@ Deno.test("frame messages: chunks out of place are refused", () => {
     assert.deepEqual(problems.slice(0, -1), problems.slice(0, -1).map(() => undefined));
     assert.match(problems.at(-1) ?? "accepted", reason);
   }
+});
+
+Deno.test("frame messages: the pixel limit passes exactly max bytes and refuses one more", () => {
+  const [m] = frameMessages(frame, 0, geometry);
+  assert.equal(checkPixelLimit(m, 480), undefined);
+  assert.equal(
+    checkPixelLimit(m, 479),
+    "pixels are 480 bytes, over the server's --max-bytes of 479",
+  );
 });
