@@ -373,33 +373,6 @@ Deno.test("grpc: --max-bytes is on pixel bytes exactly; unknown methods and non-
   }
 });
 
-Deno.test("grpc: the default server's limit is one 4K frame of pixels, exactly", async () => {
-  const port = freePort();
-  const server = await startServer("grpc:server", ["--port", String(port)]);
-  try {
-    const frame4k = 3840 * 2160 * 3; // 24,883,200: the default --max-bytes
-    assert.equal(
-      await echoStatus(port, { width: 1, height: frame4k / 3, pixels: new Uint8Array(frame4k) }),
-      "OK",
-    );
-    // 1x8294401: 3 pixel bytes over, the message itself well within grpc-js's limit.
-    assert.equal(
-      await echoStatus(port, {
-        width: 1,
-        height: frame4k / 3 + 1,
-        pixels: new Uint8Array(frame4k + 3),
-      }),
-      `RESOURCE_EXHAUSTED: pixels are ${
-        frame4k + 3
-      } bytes, over the server's --max-bytes of ${frame4k}`,
-    );
-  } finally {
-    const stop = await server.stop();
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.deepEqual([stop.stopped?.frames, stop.stopped?.refused], [1, 1]);
-  }
-});
-
 for (const variant of ["stream", "unary"]) {
   Deno.test(`grpc: the server killed mid-run (${variant}): the client fails within its timeout, in one line`, async () => {
     const port = String(freePort());
