@@ -62,6 +62,20 @@ function expectedBytes(m: FrameMessage): number | string {
   return m.width * m.height * BYTES_PER_PIXEL[format];
 }
 
+/**
+ * Returns why `m` carries more than `maxBytes` pixel bytes (the server's
+ * `--max-bytes`), or undefined when it does not. grpc-js's own limit is on
+ * the whole message (`maxBytes` + {@linkcode MESSAGE_OVERHEAD_BYTES}), which
+ * lets a message with few other fields carry a few dozen pixel bytes more:
+ * this check makes the limit exact.
+ */
+export function checkPixelLimit(m: FrameMessage, maxBytes: number): string | undefined {
+  const size = m.pixels.byteLength;
+  return size > maxBytes
+    ? `pixels are ${size} bytes, over the server's --max-bytes of ${maxBytes}`
+    : undefined;
+}
+
 /** Returns why `m` is not a valid whole frame, or undefined when it is. */
 export function checkWholeFrame(m: FrameMessage): string | undefined {
   const expected = expectedBytes(m);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { frameGeometry } from "../common/frame.ts";
-import { checkWholeFrame, frameMessages, FrameSequence } from "./frame_message.ts";
+import { checkPixelLimit, checkWholeFrame, frameMessages, FrameSequence } from "./frame_message.ts";
 
 const geometry = frameGeometry(16, 10); // 480 bytes
 const frame = Uint8Array.from({ length: geometry.frameBytes }, (_, i) => i % 251);
@@ -76,4 +76,25 @@ Deno.test("frame messages: chunks out of place are refused", () => {
     assert.deepEqual(problems.slice(0, -1), problems.slice(0, -1).map(() => undefined));
     assert.match(problems.at(-1) ?? "accepted", reason);
   }
+});
+
+Deno.test("frame messages: the pixel limit passes exactly max bytes and refuses one more", () => {
+  const [m] = frameMessages(frame, 0, geometry);
+  assert.equal(checkPixelLimit(m, 480), undefined);
+  assert.equal(
+    checkPixelLimit(m, 479),
+    "pixels are 480 bytes, over the server's --max-bytes of 479",
+  );
+  // The default server's limit, one 4K frame: a 1x8294401 frame is 3 bytes
+  // over it, though its message is within grpc-js's whole-message limit.
+  // (Not sent for real here: 25 MB messages make Deno 2.9.6's node:http2
+  // abort now and then when the client closes its connection,
+  // denoland/deno#36788.)
+  const max4k = 3840 * 2160 * 3;
+  const m4k = { ...m, width: 1, height: 8294401, pixels: new Uint8Array(max4k + 3) };
+  assert.equal(
+    checkPixelLimit(m4k, max4k),
+    "pixels are 24883203 bytes, over the server's --max-bytes of 24883200",
+  );
+  assert.equal(checkPixelLimit({ ...m4k, pixels: new Uint8Array(max4k) }, max4k), undefined);
 });

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import * as grpc from "@grpc/grpc-js";
+import http2 from "node:http2";
 import {
   freePort,
   lines,
@@ -19,7 +20,7 @@ import { FrameSource } from "../common/source.ts";
 import { checkFrame } from "../common/verify.ts";
 import { GrpcStreamEcho, GrpcUnaryEcho } from "./client.ts";
 import { tcpEndpoint } from "./endpoint.ts";
-import { frameEchoClient, frameEchoService, SERVICE_NAME } from "./service.ts";
+import { frameEchoClient, frameEchoService, type FrameMessage, SERVICE_NAME } from "./service.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
 
@@ -227,6 +228,148 @@ Deno.test("grpc: oversized and malformed frames are refused and counted, and the
     assert.equal(stop.stopped?.frames, 6);
     const refusals = stop.stderr.trim().split("\n").filter((l) => l.includes("refused a message"));
     assert.equal(refusals.length, 5, stop.stderr);
+  }
+});
+
+/** The status of one `Echo` call of `frame` at `port`, made with the frame codec: "OK" or "CODE: details". */
+async function echoStatus(port: number, frame: Partial<FrameMessage>): Promise<string> {
+  const Client = frameEchoClient();
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    "grpc.max_receive_message_length": -1,
+  }) as unknown as {
+    Echo(m: FrameMessage, f: (e: grpc.ServiceError | null, r?: FrameMessage) => void): void;
+    close(): void;
+  };
+  const message = {
+    width: 0,
+    height: 0,
+    format: 1,
+    index: 0,
+    timestamp: 0,
+    offset: 0,
+    frameBytes: 0,
+    pixels: new Uint8Array(0),
+    ...frame,
+  };
+  try {
+    return await new Promise((resolve) =>
+      client.Echo(message, (error, reply) =>
+        resolve(
+          error
+            ? `${grpc.status[error.code]}: ${error.details}`
+            : reply!.pixels.byteLength === message.pixels.byteLength
+            ? "OK"
+            : "a reply of another size",
+        ))
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** The status of a call of `path` (any method name) with an empty message. */
+async function callStatus(port: number, path: string): Promise<string> {
+  const raw = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    return await new Promise((resolve) => {
+      raw.makeUnaryRequest(
+        path,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        (error) => resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "OK"),
+      );
+    });
+  } finally {
+    raw.close();
+  }
+}
+
+Deno.test("grpc: --max-bytes is on pixel bytes exactly; unknown methods and non-gRPC requests are counted", async () => {
+  const port = freePort();
+  const limit = 64 * 48 * 3; // 9216
+  const server = await startServer("grpc:server", [
+    "--port",
+    String(port),
+    "--max-bytes",
+    String(limit),
+  ]);
+  const expected: string[] = [];
+  try {
+    const over = (bytes: number) =>
+      `RESOURCE_EXHAUSTED: pixels are ${bytes} bytes, over the server's --max-bytes of ${limit}`;
+    // Methods the service does not have, and a request that is not gRPC.
+    for (const path of [`/${SERVICE_NAME}/Nope`, "/other.Service/Echo"]) {
+      assert.equal(
+        await callStatus(port, path),
+        `UNIMPLEMENTED: The server does not implement the method ${path}`,
+      );
+      expected.push(`UNIMPLEMENTED: no method "${path}"`);
+    }
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const request = session.request({
+        ":method": "POST",
+        ":path": "/",
+        "content-type": "text/plain",
+      });
+      request.end("hello");
+      const { promise, resolve } = Promise.withResolvers<http2.IncomingHttpHeaders>();
+      request.on("response", resolve);
+      const headers = await promise;
+      // grpc-js answers 415; under Deno 2.9.6 it goes out as 200, because
+      // node:http2's constants lack HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE.
+      assert.ok(["415", "200"].includes(String(headers[":status"])), String(headers[":status"]));
+      assert.equal(headers["grpc-status"], undefined, "not a gRPC answer");
+      request.resume();
+    } finally {
+      session.close();
+    }
+    expected.push('not a gRPC request (content-type "text/plain")');
+    // At the limit, and one byte over it (the geometry check comes after the limit).
+    assert.equal(
+      await echoStatus(port, { width: 64, height: 48, pixels: new Uint8Array(limit) }),
+      "OK",
+    );
+    assert.equal(
+      await echoStatus(port, { width: 64, height: 48, pixels: new Uint8Array(limit + 1) }),
+      over(limit + 1),
+    );
+    expected.push(over(limit + 1));
+    // A frame whose geometry matches its pixels, a few bytes over: grpc-js's own
+    // limit (on the whole message) let it through before.
+    assert.equal(
+      await echoStatus(port, { width: 1, height: 3073, pixels: new Uint8Array(3073 * 3) }),
+      over(3073 * 3),
+    );
+    expected.push(over(3073 * 3));
+    // The same on a stream.
+    const stream = new GrpcStreamEcho({
+      endpoint: tcpEndpoint("127.0.0.1", port),
+      geometry: frameGeometry(8, 384), // 9216 bytes
+      inFlight: 1,
+      timeoutSeconds: 5,
+    });
+    try {
+      await stream.send(new Uint8Array(limit), 0);
+      assert.equal((await stream.receive()).frame.byteLength, limit);
+      await stream.send(new Uint8Array(limit + 1), 1);
+      await assert.rejects(
+        stream.receive(),
+        (e: Error) => e instanceof FrameRefused && e.message === over(limit + 1),
+      );
+    } finally {
+      stream.close();
+    }
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    const refusals = stop.stderr.trim().split("\n").filter((l) => l.includes("refused a message"));
+    assert.equal(stop.stopped?.refused, 6, stop.stderr);
+    // The first five are logged; the sixth (the stream's), within the same second, is not.
+    assert.equal(refusals.length, 5, stop.stderr);
+    for (const reason of expected) assert.ok(refusals.some((l) => l.endsWith(reason)), reason);
+    assert.equal(stop.stopped?.frames, 2);
   }
 });
 

@@ -3,8 +3,9 @@
  * The gRPC echo server: `FrameEcho` of ../proto/frames.proto on grpc-js, TCP
  * 127.0.0.1:50051 by default or a unix socket. `Echo` sends each frame
  * straight back; `EchoStream` sends every message (a frame or a chunk of one)
- * back as it comes. A message over `--max-bytes` gets RESOURCE_EXHAUSTED, a
- * malformed one INVALID_ARGUMENT; both are counted and the server goes on.
+ * back as it comes. A message with more than `--max-bytes` pixel bytes gets
+ * RESOURCE_EXHAUSTED, a malformed one INVALID_ARGUMENT, a call of a method the
+ * service lacks UNIMPLEMENTED; each is counted and the server goes on.
  *
  *     deno task grpc:server [--port 50051 | --unix /tmp/framebench-grpc.sock] [--max-bytes N]
  *
@@ -40,7 +41,8 @@ import {
   WINDOW_FLAG,
 } from "./channel_options.ts";
 import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
-import { checkWholeFrame, FrameSequence } from "./frame_message.ts";
+import { checkPixelLimit, checkWholeFrame, FrameSequence } from "./frame_message.ts";
+import { countRefusals, countUnknownCalls } from "./refusals.ts";
 import {
   CODEC_FLAG,
   type CodecName,
@@ -82,32 +84,16 @@ export interface GrpcServerOptions {
   signal: AbortSignal;
 }
 
-/**
- * A server interceptor that counts every call the server ends with an error
- * status as a refused message. It wraps the `sendStatus` of the call grpc-js
- * hands it, so that the statuses grpc-js sends by itself (RESOURCE_EXHAUSTED
- * for a message over the limit, INTERNAL for one that does not decode) are
- * counted too, not only the handlers' own.
- */
-function countRefusals(stats: ServerStats): grpc.ServerInterceptor {
-  return (_method, call) => {
-    const sendStatus = call.sendStatus.bind(call);
-    call.sendStatus = (status) => {
-      const code = status.code;
-      if (
-        code !== grpc.status.OK && code !== grpc.status.CANCELLED &&
-        code !== grpc.status.DEADLINE_EXCEEDED
-      ) {
-        stats.refuse(`${grpc.status[code]}: ${status.details}`);
-      }
-      sendStatus(status);
-    };
-    return new grpc.ServerInterceptingCall(call);
-  };
-}
-
-function echoUnary(stats: ServerStats): grpc.handleUnaryCall<FrameMessage, FrameMessage> {
+function echoUnary(
+  stats: ServerStats,
+  maxBytes: number,
+): grpc.handleUnaryCall<FrameMessage, FrameMessage> {
   return (call, callback) => {
+    const over = checkPixelLimit(call.request, maxBytes);
+    if (over) {
+      callback({ code: grpc.status.RESOURCE_EXHAUSTED, details: over });
+      return;
+    }
     const problem = checkWholeFrame(call.request);
     if (problem) {
       callback({ code: grpc.status.INVALID_ARGUMENT, details: problem });
@@ -120,16 +106,21 @@ function echoUnary(stats: ServerStats): grpc.handleUnaryCall<FrameMessage, Frame
   };
 }
 
-function echoStream(stats: ServerStats): grpc.handleBidiStreamingCall<FrameMessage, FrameMessage> {
+function echoStream(
+  stats: ServerStats,
+  maxBytes: number,
+): grpc.handleBidiStreamingCall<FrameMessage, FrameMessage> {
   return (call) => {
     const sequence = new FrameSequence();
     let failed = false;
     call.on("data", (message: FrameMessage) => {
       if (failed) return;
-      const problem = sequence.accept(message);
+      const over = checkPixelLimit(message, maxBytes);
+      const problem = over ?? sequence.accept(message);
       if (problem) {
         failed = true;
-        call.emit("error", { code: grpc.status.INVALID_ARGUMENT, details: problem });
+        const code = over ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.INVALID_ARGUMENT;
+        call.emit("error", { code, details: problem });
         return;
       }
       // Each message goes back as it came, no reassembly: the client puts
@@ -185,13 +176,15 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
     await Deno.remove(unixPath).catch(() => {});
   }
   const stats = new ServerStats("grpc");
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const server = new grpc.Server({
-    ...serverOptions(options.maxBytes ?? DEFAULT_MAX_BYTES),
+    ...serverOptions(maxBytes),
     interceptors: [countRefusals(stats)],
   });
-  server.addService(frameEchoService(options.codec), {
-    Echo: echoUnary(stats),
-    EchoStream: echoStream(stats),
+  const service = frameEchoService(options.codec);
+  server.addService(service, {
+    Echo: echoUnary(stats, maxBytes),
+    EchoStream: echoStream(stats, maxBytes),
   });
   let removeSocketFile: (() => void) | undefined;
   const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
@@ -205,6 +198,12 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
       removeSocketFile = removeOnExit(unixPath);
     } else {
       await bind(server, endpoint);
+    }
+    const paths = Object.values(service).map((method) => method.path);
+    if (!countUnknownCalls(server, paths, stats)) {
+      console.error(
+        "grpc:server: cannot watch for calls of unknown methods (grpc-js internals changed): they go uncounted",
+      );
     }
     if (!widened || !widenServerWindow(server, "sessions", window)) {
       console.error(

@@ -9,23 +9,26 @@
 export class HttpError extends Error {
   /** The HTTP status to answer with. */
   readonly status: number;
+  /** Headers the answer carries besides its content-type (e.g. `allow` for a 405). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
     super(message.split("\n")[0]);
     this.name = "HttpError";
     this.status = status;
+    this.headers = headers;
   }
 }
 
 const encoder = new TextEncoder();
 
 /**
- * The response for a refused request: `status` and one JSON line. With
- * `close`, the connection is closed after it (the request body was not read,
- * so the connection cannot carry another request).
+ * The response for a refused request: `status`, the error's headers and one
+ * JSON line. With `close`, the connection is closed after it (the request
+ * body was not read, so the connection cannot carry another request).
  */
 export function errorResponse(error: HttpError, close = false): Response {
-  const headers: Record<string, string> = { "content-type": "application/json" };
+  const headers: Record<string, string> = { ...error.headers, "content-type": "application/json" };
   if (close) headers.connection = "close";
   return new Response(encoder.encode(JSON.stringify({ error: error.message }) + "\n"), {
     status: error.status,

@@ -357,6 +357,40 @@ Deno.test("rest: each bad request gets its 4xx and one JSON line, then a good fr
   );
 });
 
+Deno.test("rest: a wrong method gets 405 with an Allow header naming the right one", async () => {
+  const server = await startServer("rest:server", ["--port", "0"]);
+  const base = server.ready.endpoint;
+  const cases: [string, string, string][] = [
+    ["GET", "/frames/raw", "POST"],
+    ["PUT", "/frames/base64", "POST"],
+    ["GET", "/frames/hex", "POST"],
+    ["DELETE", "/frames/jpeg", "POST"],
+    ["GET", "/uploads", "POST"],
+    ["POST", "/uploads/1", "GET"],
+    ["POST", "/", "GET"],
+  ];
+  try {
+    for (const [method, path, allow] of cases) {
+      const response = await fetch(base + path, { method });
+      const text = await response.text();
+      assert.equal(response.status, 405, `${method} ${path}: ${text}`);
+      assert.equal(response.headers.get("allow"), allow, `${method} ${path}`);
+      assert.equal(
+        JSON.parse(text).error,
+        `${path} takes ${allow}, not ${method}`,
+        `${method} ${path}`,
+      );
+    }
+    // An unknown route is a 404, with no Allow header.
+    const unknown = await fetch(base + "/frames/yuv");
+    await unknown.body?.cancel();
+    assert.deepEqual([unknown.status, unknown.headers.get("allow")], [404, null]);
+  } finally {
+    const stop = await stopClean(server);
+    assert.equal(stop.stopped?.refused, cases.length + 1);
+  }
+});
+
 Deno.test("rest: a client dying mid-frame costs the server one line, and it goes on", async () => {
   const server = await startServer("rest:server", ["--port", "0"]);
   try {

@@ -206,7 +206,8 @@ class RestRoutes {
     if (request.method !== method) {
       throw new HttpError(
         405,
-        `${new URL(request.url).pathname} takes ${method}, not ${request.method}`,
+        `${new URL(request.url).pathname.slice(0, 100)} takes ${method}, not ${request.method}`,
+        { allow: method },
       );
     }
   }

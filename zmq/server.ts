@@ -2,8 +2,10 @@
 /**
  * The ZeroMQ echo server: sends every frame straight back to the REQ client
  * that sent it. A request is two parts, the frame properties (see
- * ../common/properties.ts) and the pixels; a malformed request gets a
- * one-part reply `{"error": "..."}` and the server goes on.
+ * ../common/properties.ts) and the pixels; a malformed request, or one with
+ * more than `--max-bytes` pixel bytes, gets a one-part reply
+ * `{"error": "..."}` and the server goes on. The protocol, for peers in other
+ * languages: zmq/README.md.
  *
  * The socket is a ROUTER, which is what a REP socket is built on, with the
  * envelope (the client's routing id and an empty delimiter) handled here. A REP
@@ -13,7 +15,7 @@
  * by faults/faults_test.ts). With a ROUTER, such a message is one more message
  * to refuse.
  *
- *     deno task zmq:server [--endpoint ipc:///tmp/framebench-zmq.sock]
+ *     deno task zmq:server [--endpoint ipc:///tmp/framebench-zmq.sock] [--max-bytes N]
  *
  * @module
  */
@@ -38,6 +40,19 @@ import { Context, Message, type Socket, ZMQ } from "./libzmq.ts";
 /** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
 export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
 
+/**
+ * The largest message part libzmq takes for a server of `maxBytes`
+ * (`ZMQ_MAXMSGSIZE`): four times `maxBytes`, and at least 64 KiB. A pixel
+ * part over `maxBytes` and up to this gets the one-part error reply and is
+ * counted; a larger part makes libzmq drop the connection as soon as it has
+ * read the part's size, before buffering it, and nothing can answer the
+ * client or count it (libzmq reports the drop as the same `DISCONNECTED`
+ * event a client that leaves causes): see zmq/README.md.
+ */
+export function partLimit(maxBytes: number): number {
+  return Math.min(Math.max(4 * maxBytes, 64 * 1024), Number.MAX_SAFE_INTEGER);
+}
+
 /** Socket buffer size asked of the kernel (it caps it at net.core.wmem_max). */
 export const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
@@ -49,7 +64,8 @@ const COMMAND: CommandSpec = {
     "max-bytes": {
       type: "string",
       default: String(DEFAULT_MAX_BYTES),
-      description: "largest message part accepted; a larger one drops its sender",
+      description:
+        "most pixel bytes in a frame; more get an error reply (up to 4x: libzmq then drops the sender)",
     },
   },
 };
@@ -58,15 +74,25 @@ const COMMAND: CommandSpec = {
 export interface ZmqServerOptions {
   /** Where to bind. Default: `ipc:///tmp/framebench-zmq.sock`. */
   endpoint?: string;
-  /** Largest message part accepted, in bytes. Default: one 4K rgb24 frame. */
+  /** Most pixel bytes in a frame. Default: {@linkcode DEFAULT_MAX_BYTES} (one 4K rgb24 frame). */
   maxBytes?: number;
   /** Stops the server when aborted. */
   signal: AbortSignal;
 }
 
-/** Returns why a request is not a valid frame, or undefined when it is. */
-export function checkRequest(parts: Message[]): string | undefined {
+/**
+ * Returns why a request is not a valid frame of at most `maxBytes` pixel
+ * bytes, or undefined when it is.
+ */
+export function checkRequest(
+  parts: Message[],
+  maxBytes: number = DEFAULT_MAX_BYTES,
+): string | undefined {
   if (parts.length !== 2) return `expected 2 parts (properties, pixels), got ${parts.length}`;
+  const pixels = parts[1].bytes.byteLength;
+  if (pixels > maxBytes) {
+    return `pixels are ${pixels} bytes, over the server's --max-bytes of ${maxBytes}`;
+  }
   let expected: number;
   try {
     const p = decodeProperties(parts[0].bytes);
@@ -74,8 +100,9 @@ export function checkRequest(parts: Message[]): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
-  const size = parts[1].bytes.byteLength;
-  return size === expected ? undefined : `pixels are ${size} bytes, the properties say ${expected}`;
+  return pixels === expected
+    ? undefined
+    : `pixels are ${pixels} bytes, the properties say ${expected}`;
 }
 
 const encoder = new TextEncoder();
@@ -91,6 +118,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     throw new Error(`${endpoint.url} is in use by another server`);
   }
   const stats = new ServerStats("zmq");
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const context = new Context();
   let socket: Socket | undefined;
   let buffers: IpcBuffers | undefined;
@@ -99,8 +127,9 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     socket = context.socket(ZMQ.ROUTER);
     socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
     socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
-    // libzmq drops a peer whose message part is larger, before buffering it.
-    socket.setOption64(ZMQ.MAXMSGSIZE, options.maxBytes ?? DEFAULT_MAX_BYTES);
+    // libzmq drops a peer whose message part is larger, before buffering it;
+    // parts over maxBytes up to this are refused below, with a reply.
+    socket.setOption64(ZMQ.MAXMSGSIZE, partLimit(maxBytes));
     // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
     if (endpoint.ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
     const router = socket;
@@ -126,7 +155,7 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
         continue;
       }
       const [id, delimiter, ...request] = parts;
-      const problem = checkRequest(request);
+      const problem = checkRequest(request, maxBytes);
       if (problem) {
         for (const part of request) part.close();
         stats.refuse(problem);

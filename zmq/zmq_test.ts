@@ -179,6 +179,79 @@ Deno.test("zmq: malformed and oversized requests are refused, the server goes on
   }
 });
 
+Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and counted); a part over 4N is dropped unanswered", async () => {
+  const dir = await Deno.makeTempDir();
+  const endpoint = `ipc://${dir}/limit-${Deno.pid}.sock`;
+  const maxBytes = 64 * 48 * 3; // 9216; libzmq's part limit is then 64 KiB
+  const server = await startServer("zmq:server", [
+    "--endpoint",
+    endpoint,
+    "--max-bytes",
+    String(maxBytes),
+  ]);
+  const context = new Context();
+  const decoder = new TextDecoder();
+  const properties = (width: number, height: number) =>
+    encodeProperties({ index: 7, width, height, format: "rgb24", slot: NO_SLOT, sentAt: 0 });
+  /** Sends `parts` on a new REQ socket; the reply's parts, or undefined after `ms` of silence. */
+  const exchange = async (parts: Uint8Array[], ms = 5000) => {
+    const socket = context.socket(ZMQ.REQ);
+    try {
+      socket.connect(endpoint);
+      assert.ok(socket.sendParts(parts.map((p) => Message.copyOf(p))));
+      if (!await socket.wait(ms)) return undefined;
+      const reply = socket.receiveParts()!;
+      const copies = reply.map((p) => p.bytes.slice());
+      for (const part of reply) part.close();
+      return copies;
+    } finally {
+      socket.close();
+    }
+  };
+  const over = (bytes: number) =>
+    `pixels are ${bytes} bytes, over the server's --max-bytes of 9216`;
+  try {
+    // At the limit: echoed byte for byte.
+    const pixels = crypto.getRandomValues(new Uint8Array(maxBytes));
+    const echo = await exchange([properties(64, 48), pixels]);
+    assert.equal(echo?.length, 2);
+    assert.deepEqual(echo![1], pixels);
+    // One byte over (the limit is checked before the geometry), and a whole
+    // 96x64 frame over it: the one-part JSON error.
+    for (
+      const [props, bytes] of [[properties(64, 48), maxBytes + 1], [
+        properties(96, 64),
+        18432,
+      ]] as const
+    ) {
+      const reply = await exchange([props, new Uint8Array(bytes)]);
+      assert.equal(reply?.length, 1);
+      assert.deepEqual(JSON.parse(decoder.decode(reply![0])), { error: over(bytes) });
+    }
+    // Over libzmq's part limit (64 KiB here): the connection is dropped before
+    // the part is read, and no reply comes.
+    assert.equal(
+      await exchange([properties(160, 137), new Uint8Array(160 * 137 * 3)], 2000),
+      undefined,
+    );
+    // The server goes on.
+    const again = await exchange([properties(64, 48), pixels]);
+    assert.deepEqual(again?.[1], pixels);
+  } finally {
+    context.term();
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    // The two refusals with a reply are counted and logged; the dropped part is neither.
+    assert.deepEqual([stop.stopped?.frames, stop.stopped?.refused], [2, 2], stop.stderr);
+    const lines = stop.stderr.trim().split("\n").filter((l) => l.includes("refused"));
+    assert.deepEqual(lines, [
+      `zmq:server: refused a message: ${over(maxBytes + 1)}`,
+      `zmq:server: refused a message: ${over(18432)}`,
+    ]);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("zmq: bad flags exit with code 2 and one line", async () => {
   for (
     const [task, args] of [
