@@ -38,12 +38,14 @@ export const STUDY_BASELINE_FPS = 105;
  * (names carry the pid, ports are spread by it).
  */
 export const RUN_TAG = `framebench-bench-${Deno.pid}`;
-const PORT_BASE = 20000 + (Deno.pid % 15000) * 3;
+const PORT_BASE = 20000 + (Deno.pid % 11000) * 4;
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
 const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
 const GRPC_PORT = String(PORT_BASE + 1);
 const REST_PORT = String(PORT_BASE + 2);
 const SHM_NAME = `${RUN_TAG}-shm`;
+const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
+const SOCKET_TCP = `tcp://127.0.0.1:${PORT_BASE + 3}`;
 
 /** A REST cell: every variant shares one server setup and is judged against TCP echo. */
 function restCell(variant: string, description: string, study?: number, encoder?: string): Cell {
@@ -86,6 +88,22 @@ export const CELLS: readonly Cell[] = [
     description: "ZeroMQ REQ client, ROUTER server, over TCP loopback",
     server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
     client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
+    limit: "echo_tcp",
+  },
+  {
+    name: "socket unix",
+    transport: "socket",
+    description: "Deno's own unix stream sockets, frame properties then pixels, echoed whole",
+    server: { launch: "socket:server", args: ["--endpoint", SOCKET_UNIX] },
+    client: { launch: "socket:client", args: ["--endpoint", SOCKET_UNIX] },
+    limit: "echo_unix",
+  },
+  {
+    name: "socket tcp",
+    transport: "socket",
+    description: "Deno's own TCP sockets (no delay), over loopback",
+    server: { launch: "socket:server", args: ["--endpoint", SOCKET_TCP] },
+    client: { launch: "socket:client", args: ["--endpoint", SOCKET_TCP] },
     limit: "echo_tcp",
   },
   {

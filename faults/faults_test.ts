@@ -150,7 +150,8 @@ function rawEndpoint(cell: Cell): Deno.ConnectOptions | Deno.UnixConnectOptions 
   const endpoint = args.includes("--endpoint") ? value("--endpoint") : "";
   const tcp = /^tcp:\/\/([^:]+):(\d+)$/.exec(endpoint);
   if (tcp) return { hostname: tcp[1], port: Number(tcp[2]) };
-  if (endpoint.startsWith("ipc://")) return { transport: "unix", path: endpoint.slice(6) };
+  const unix = /^(?:ipc|unix):\/\/(.+)$/.exec(endpoint);
+  if (unix) return { transport: "unix", path: unix[1] };
   return undefined; // shared memory: its own tests feed it wrong segments
 }
 
