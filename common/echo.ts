@@ -10,10 +10,16 @@
 
 import { errorLine } from "./cli.ts";
 import type { FrameDisplay } from "./display.ts";
-import type { ClientOptions } from "./flags.ts";
+import { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";
 import { sizeName } from "./frame.ts";
 import { Meter } from "./meter.ts";
-import { formatSummary, type ResultRecord, type RunStatus, type RuntimeInfo } from "./record.ts";
+import {
+  formatSummary,
+  type ResultRecord,
+  type RunStatus,
+  type RuntimeInfo,
+  runtimeInfo,
+} from "./record.ts";
 import { FrameSource } from "./source.ts";
 import { checkFrame, type FrameError } from "./verify.ts";
 
@@ -115,14 +121,18 @@ class EventLoopTurn {
 /** Milliseconds between turns of the event loop in the echo loop. */
 const TURN_EVERY_MS = 5;
 
-/** Everything {@linkcode runEcho} needs besides the transport. */
+/** What {@linkcode runEcho} takes besides the transport; every field has a default. */
 export interface EchoRun {
-  /** Transport name for the record, e.g. `zmq`. */
-  transport: string;
-  /** The shared client options. */
-  options: ClientOptions;
-  /** Versions for the record. */
-  runtime: RuntimeInfo;
+  /** Transport name for the record, e.g. `zmq`. Default: `custom`. */
+  transport?: string;
+  /**
+   * The client options (`--size`, `--seconds`, ...); each one left out takes
+   * its default ({@linkcode DEFAULT_CLIENT_OPTIONS}: 1080p, 5 s measured after
+   * 1 s of warm-up, no window, no frame limit).
+   */
+  options?: Partial<ClientOptions>;
+  /** Versions for the record. Default: the runtime's, no packages. */
+  runtime?: RuntimeInfo;
   /** Aborting it ends the run early with status `interrupted` (Ctrl-C). */
   signal?: AbortSignal;
   /** Where progress lines go. Default: stderr. */
@@ -145,9 +155,10 @@ function stderrLine(line: string): void {
  */
 export async function runEcho(
   transport: EchoTransport | PipelinedTransport,
-  run: EchoRun,
+  run: EchoRun = {},
 ): Promise<ResultRecord> {
-  const { options } = run;
+  const options: ClientOptions = { ...DEFAULT_CLIENT_OPTIONS, ...run.options };
+  const transportName = run.transport ?? "custom";
   const source = run.source ?? new FrameSource(options.geometry);
   const progress = run.progress ?? stderrLine;
   const meter = new Meter({
@@ -168,7 +179,7 @@ export async function runEcho(
     if (firstError === undefined) firstError = message;
     if (errors <= 3) progress(`error: ${message}`);
   };
-  const label = `${run.transport} ${options.variant} ${sizeName(options.geometry)}`;
+  const label = `${transportName} ${options.variant} ${sizeName(options.geometry)}`;
 
   try {
     if (options.display) {
@@ -273,7 +284,7 @@ export async function runEcho(
   }
   const { geometry } = options;
   return {
-    transport: run.transport,
+    transport: transportName,
     variant: options.variant,
     endpoint: transport.endpoint,
     width: geometry.width,
@@ -287,7 +298,7 @@ export async function runEcho(
     ...(firstError === undefined ? {} : { firstError }),
     status,
     ...(reason === undefined ? {} : { reason }),
-    runtime: run.runtime,
+    runtime: run.runtime ?? runtimeInfo(),
   };
 }
 

@@ -90,6 +90,18 @@ export interface ClientOptions {
   strict: boolean;
 }
 
+/** Every client option's default: what a client does with no flags. */
+export const DEFAULT_CLIENT_OPTIONS: Readonly<ClientOptions> = {
+  geometry: parseSize("1080p"),
+  seconds: 5,
+  warmup: 1,
+  variant: "default",
+  timeout: 5,
+  display: false,
+  json: false,
+  strict: false,
+};
+
 /** Parsed flags: the shared options plus the command's own flag values. */
 export interface Parsed<T> {
   /** True when `--help` was given: print {@linkcode usage} and stop. */

@@ -1,6 +1,8 @@
 /**
- * The common module of framebench: what every transport shares, usable as a
- * library for your own experiments.
+ * framebench's common module as a library, for experiments of your own: the
+ * frames, their verification, the meter and the measured echo loop that
+ * every framebench client runs. (The command-line plumbing of the scripts,
+ * such as flags and signals, stays in the files it lives in.)
  *
  * - {@linkcode parseSize}, {@linkcode FrameGeometry}: frame sizes and formats.
  * - {@linkcode FrameSource}: a pool of distinct test-pattern frames, each
@@ -8,15 +10,17 @@
  * - {@linkcode checkFrame}: verification of a received frame (size, index,
  *   torn, every byte).
  * - {@linkcode Meter}: warm-up, fps, MB/s, latency percentiles, CPU per frame.
- * - {@linkcode runEcho} with an {@linkcode EchoTransport} or a
- *   {@linkcode PipelinedTransport}: the measured echo loop every client runs.
- * - {@linkcode parseClientFlags}, {@linkcode runMain}: the shared flags and
- *   the script wrapper (one-line errors, exit codes).
- * - {@linkcode encodeProperties}: the 32-byte frame properties header.
+ * - {@linkcode runEcho} with an {@linkcode EchoTransport} (one frame in
+ *   flight) or a {@linkcode PipelinedTransport} (several): the measured echo
+ *   loop, with verification, progress, the window and the result record; every
+ *   option has a default, so a script names only what it changes.
+ * - {@linkcode encodeProperties}: the 32-byte frame properties header that
+ *   the socket, ZeroMQ and shared-memory transports send.
+ * - {@linkcode parseEndpoint}: `--endpoint` URLs (`unix://`, `tcp://`, ...).
  * - {@linkcode ServerStats}: a server's ready and stopped lines.
- * - {@linkcode openDisplay} (in `display.ts`, loaded on demand): the SDL window.
+ * - {@linkcode openDisplay} (loads `@kmamal/sdl` on demand): the SDL window.
  *
- * @example
+ * @example Verify a frame that went somewhere and came back
  * ```ts
  * import { checkFrame, FrameSource, parseSize } from "./mod.ts";
  * const source = new FrameSource(parseSize("480p"));
@@ -25,21 +29,55 @@
  * checkFrame(source, copy, 8)?.kind; // "stale"
  * ```
  *
+ * @example Measure a transport of your own (see examples/ for whole scripts)
+ * ```ts
+ * import { type EchoTransport, formatSummary, parseSize, runEcho } from "./mod.ts";
+ * const geometry = parseSize("720p");
+ * const received = new Uint8Array(geometry.frameBytes);
+ * const copy: EchoTransport = {
+ *   endpoint: "in-process",
+ *   roundTrip(frame) {
+ *     received.set(frame); // your transport here
+ *     return Promise.resolve(received);
+ *   },
+ *   close() {},
+ * };
+ * console.log(formatSummary(await runEcho(copy, { options: { geometry, seconds: 1 } })));
+ * ```
+ *
  * @module
  */
 
-export * from "./cleanup.ts";
-export * from "./cli.ts";
-export * from "./echo.ts";
-export * from "./flags.ts";
-export * from "./frame.ts";
-export * from "./meter.ts";
-export * from "./properties.ts";
-export * from "./record.ts";
-export * from "./server.ts";
-export * from "./source.ts";
-export * from "./unix_socket.ts";
-export * from "./verify.ts";
+export {
+  BYTES_PER_PIXEL,
+  type FrameGeometry,
+  frameGeometry,
+  parseSize,
+  type PixelFormat,
+  SIZE_PRESETS,
+  sizeName,
+} from "./frame.ts";
+export { FrameSource, type FrameSourceOptions, readStamps, STAMP_BYTES } from "./source.ts";
+export { checkFrame, checkStamps, type FrameError, type FrameErrorKind } from "./verify.ts";
+export { type LatencySummary, Meter, type MeterOptions, type MeterSummary } from "./meter.ts";
+export {
+  type EchoRun,
+  type EchoTransport,
+  FrameRefused,
+  type PipelinedTransport,
+  runEcho,
+} from "./echo.ts";
+export { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";
+export { formatSummary, type ResultRecord, type RunStatus } from "./record.ts";
+export {
+  decodeProperties,
+  encodeProperties,
+  type FrameProperties,
+  NO_SLOT,
+  PROPERTIES_BYTES,
+} from "./properties.ts";
+export { type Endpoint, parseEndpoint } from "./endpoint.ts";
+export { ServerStats } from "./server.ts";
 export type { DisplayOptions, FrameDisplay } from "./display.ts";
 
 /** Opens the SDL window; loads `@kmamal/sdl` only when called. See `display.ts`. */
