@@ -3,8 +3,8 @@
  * (`CreateFileMappingW`, `MapViewOfFile`) through `Deno.dlopen` of kernel32.
  *
  * Type-checked by `deno check` on Linux but never run: no Windows machine was
- * available, and Deno for Windows does not start under Wine (see
- * ../shared TOOLCHAIN.md). Differences from Linux, by design of Windows:
+ * available, and Deno for Windows does not start under Wine. Differences from
+ * Linux, by design of Windows:
  * - A mapping's name lives as long as a handle to it is open, so there are no
  *   stale segments after a crash and {@linkcode SharedMemoryPlatform.unlink}
  *   has nothing to do.
