@@ -53,23 +53,55 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   }
 }
 
-/** Starts a long run of `test` and returns it with the pid of its second process, once forked. */
-async function startLong(test: string) {
+/** `promise`, or a rejection after `ms` milliseconds, so that a test fails rather than hangs. */
+async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+interface LongRun {
+  child: Deno.ChildProcess;
+  /** The pid of its second process. */
+  peer: number;
+  /** Its output, once both it and its second process have ended (they hold the pipes). */
+  output: Promise<[string, string]>;
+}
+
+/**
+ * Starts a long run of `test`, waits for its second process, and gives both
+ * to `fn`. Whatever `fn` leaves running is killed afterwards, so that a
+ * failing test leaves nothing behind either.
+ */
+async function withLongRun(test: string, fn: (run: LongRun) => Promise<void>): Promise<void> {
   const child = new Deno.Command(program, {
     args: [test, "65536", "30"],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const children = () => ps(["--ppid", String(child.pid)], "pid");
-  await until("the second process", () => children().length > 0);
-  const peer = Number(children()[0]);
-  const ended = Promise.all([
-    child.status,
+  const output = Promise.all([
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
-  return { child, peer, ended };
+  let peer = 0;
+  try {
+    const children = () => ps(["--ppid", String(child.pid)], "pid");
+    await until("the second process", () => children().length > 0);
+    peer = Number(children()[0]);
+    await fn({ child, peer, output });
+  } finally {
+    if (alive(child.pid)) child.kill("SIGKILL");
+    if (peer && alive(peer)) Deno.kill(peer, "SIGKILL");
+    await child.status;
+    await output;
+  }
 }
 
 Deno.test({
@@ -157,42 +189,40 @@ for (const test of ["echo_unix", "stream_tcp", "shm_futex_verify", "shm_unix"]) 
   Deno.test({
     name: `limits ${test}: SIGTERM stops both processes, with one line`,
     ignore,
-    async fn() {
-      const { child, peer, ended } = await startLong(test);
-      assert.ok(alive(peer));
-      child.kill("SIGTERM");
-      const [status, stdout, stderr] = await ended;
-      assert.equal(status.code, 143);
-      assert.equal(stdout, "");
-      assert.equal(stderr, `limits: ${test}: interrupted\n`);
-      await until("the second process to end", () => !alive(peer), 2000);
-    },
+    fn: () =>
+      withLongRun(test, async ({ child, peer, output }) => {
+        assert.ok(alive(peer));
+        child.kill("SIGTERM");
+        const status = await within(5000, "exit after SIGTERM", child.status);
+        assert.equal(status.code, 143);
+        await until("the second process to end", () => !alive(peer), 2000);
+        assert.deepEqual(await output, ["", `limits: ${test}: interrupted\n`]);
+      }),
   });
 
   Deno.test({
     name: `limits ${test}: SIGKILL of the program takes its second process with it`,
     ignore,
-    async fn() {
-      const { child, peer, ended } = await startLong(test);
-      child.kill("SIGKILL");
-      await ended;
-      await until("the second process to end", () => !alive(peer), 2000);
-    },
+    fn: () =>
+      withLongRun(test, async ({ child, peer }) => {
+        child.kill("SIGKILL");
+        await child.status;
+        await until("the second process to end", () => !alive(peer), 2000);
+      }),
   });
 
   Deno.test({
     name: `limits ${test}: a second process that dies ends the run at once, with one line`,
     ignore,
-    async fn() {
-      const { child, peer, ended } = await startLong(test);
-      Deno.kill(peer, "SIGKILL");
-      const started = Date.now();
-      const [status, stdout, stderr] = await ended;
-      assert.ok(Date.now() - started < 5000, "well before the 30 s run would end");
-      assert.equal(status.code, 1, stderr);
-      assert.equal(stdout, "");
-      assert.match(stderr, new RegExp(`^limits: ${test}: [^\n]*\n$`));
-      assert.ok(!alive(child.pid));
-    },
+    fn: () =>
+      withLongRun(test, async ({ child, peer, output }) => {
+        Deno.kill(peer, "SIGKILL");
+        // Well before the 30 s run would end.
+        const status = await within(5000, "exit after the second process died", child.status);
+        assert.equal(status.code, 1);
+        const [stdout, stderr] = await output;
+        assert.equal(stdout, "");
+        assert.match(stderr, new RegExp(`^limits: ${test}: [^\n]*\n$`));
+      }),
   });
 }
