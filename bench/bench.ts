@@ -8,9 +8,10 @@
  *     deno task bench --quick                           # about a minute, for a first look
  *     deno task bench --compare results/a results/b     # what changed between two reports
  *
- * Permissions: --allow-run to start `Deno.execPath()` (whose path is only
- * known at run time, so it cannot be listed), --allow-read/--allow-write for
- * the result folder, --allow-ffi and --allow-env for sharp (the PNG chart),
+ * Permissions: --allow-run to start `Deno.execPath()`, the C compiler and the
+ * limits program (whose paths are only known at run time, so they cannot be
+ * listed), --allow-read/--allow-write for the result folder and the limits
+ * program's build cache, --allow-ffi and --allow-env for sharp (the PNG chart),
  * --allow-sys for the machine description.
  *
  * @module
@@ -22,7 +23,7 @@ import { numberFlag, UsageError } from "../common/flags.ts";
 import { parseSize } from "../common/frame.ts";
 import { type Cell, CELLS, selectCells } from "./cells.ts";
 import { compareResults, readResults } from "./compare.ts";
-import { defaultFbench, measureLimits, mergeLimits } from "./limits.ts";
+import { defaultLimitsProgram, limitTests, measureLimits, mergeLimits } from "./limits.ts";
 import { machineInfo } from "./machine.ts";
 import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
 import { stopChildrenOnSignal } from "./processes.ts";
@@ -40,8 +41,9 @@ Flags:
   --warmup S       seconds of warm-up per run (default 1)
   --only LIST      transports or cells to run, comma-separated (e.g. zmq,shm or "zmq ipc")
   --out FOLDER     where to write the report (default results/<date-time>)
-  --limits PATH    fbench (shared/limits) to measure the machine's limits with, or "off"
-                   (default ../shared/limits/fbench when it exists)
+  --limits PATH    the program that measures the machine's limits in C, or "off" (default:
+                   limits/limits.c, built with cc -march=native on first use into
+                   ~/.cache/framebench; without a C compiler the bench runs without them)
   --quick          a first look in about a minute: 1 run of 1 s each at 1080p
   --compare        compare two result folders instead of running
   --help           print this help`;
@@ -60,9 +62,9 @@ export interface BenchOptions {
   warmup?: number;
   /** Folder for the outputs. Default: `results/<date-time>` in the project. */
   out?: string;
-  /** fbench to measure the machine's limits with first. Default: none. */
-  fbench?: string;
-  /** Seconds per fbench repetition. Default: 1. */
+  /** The limits program to measure the machine's limits with (see limits.ts). Default: none. */
+  limits?: string;
+  /** Seconds per repetition of a limits test. Default: 1. */
   limitSeconds?: number;
   /** How the run was started, for the report. Default: `deno task bench`. */
   command?: string;
@@ -112,14 +114,14 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
   const cells = [...(options.cells ?? CELLS)];
   const machine = await machineInfo(options.command ?? "deno task bench");
   const progress = options.progress ?? ((line: string) => console.error(line));
-  const limitTests = [...new Set(cells.flatMap((c) => (c.limit ? [c.limit] : [])))];
+  const tests = limitTests(cells.map((c) => c.limit));
   // The limits are measured right before and right after the transports, as
   // the machine's speed drifts (2x over a day was seen on shared VMs).
   const measure = () =>
-    options.fbench
+    options.limits
       ? measureLimits(
-        options.fbench,
-        limitTests,
+        options.limits,
+        tests,
         settings.sizes.map((size) => parseSize(size).frameBytes),
         options.limitSeconds ?? 1,
         progress,
@@ -210,9 +212,17 @@ if (import.meta.main) {
       throw new UsageError(`--only: ${(error as Error).message}`);
     }
     const quick = values.quick === true;
-    const fbench = values.limits === "off"
+    const given = values.limits as string | undefined;
+    if (given !== undefined && given !== "off") {
+      try {
+        await Deno.stat(given);
+      } catch {
+        throw new UsageError(`--limits: no program at "${given}"`);
+      }
+    }
+    const limits = given === "off"
       ? undefined
-      : (values.limits as string | undefined) ?? defaultFbench();
+      : given ?? await defaultLimitsProgram((line) => console.error(line));
     const { results, out, interrupted } = await bench({
       cells,
       sizes: sizes.length ? sizes : ["1080p"],
@@ -220,7 +230,7 @@ if (import.meta.main) {
       seconds: quick ? 1 : numberFlag("seconds", values.seconds),
       warmup: quick ? 0.5 : numberFlag("warmup", values.warmup, { inclusive: true }),
       out: values.out as string | undefined,
-      fbench,
+      limits,
       limitSeconds: quick ? 0.3 : 1,
       command: ["deno task bench", ...args].join(" "),
       signal,

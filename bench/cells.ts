@@ -19,7 +19,10 @@ export interface Cell {
   server?: { launch: Launch; args: string[] };
   /** The client: what to launch and its arguments (the runner adds the size, time and --json). */
   client: { launch: Launch; args: string[] };
-  /** The fbench test of the machine's limit for this design (see limits.ts), if any. */
+  /**
+   * The test of the limits program (`limits/limits.c`) that this design is
+   * judged against: the same work done in C (see limits.ts), if any.
+   */
   limit?: string;
   /**
    * The Python study's fps for the same design (1920x1080 echo), to put
@@ -112,7 +115,7 @@ export const CELLS: readonly Cell[] = [
     description: "shared-memory ring, futex wake-ups: the pixels never leave the segment",
     server: { launch: "shm:server", args: ["--name", SHM_NAME] },
     client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "futex"] },
-    limit: "shm_futex",
+    limit: "shm_futex_verify",
   },
   {
     name: "shm zmq",
@@ -120,7 +123,7 @@ export const CELLS: readonly Cell[] = [
     description: "shared-memory ring, frame properties over ZeroMQ (the study's design)",
     server: { launch: "shm:server", args: ["--name", SHM_NAME] },
     client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "zmq"] },
-    limit: "shm_unix",
+    limit: "shm_unix_verify",
     study: 95,
   },
   {

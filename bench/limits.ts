@@ -1,57 +1,94 @@
 /**
- * The machine's physical limits, measured in C by `fbench` (from the steering
- * repository's `shared/limits/`), in the same sitting as the transports, so
- * that each transport can be shown as a fraction of what the machine allows.
+ * The machine's limits, measured in C by the project's limits program
+ * (`limits/limits.c`) in the same sitting as the transports, so that each
+ * transport can be shown as a fraction of what the machine allows.
  *
  * @module
  */
 
-import { ROOT } from "./processes.ts";
+import { buildLimits, type BuildOptions } from "../limits/build.ts";
+import { runLimits } from "../limits/run.ts";
 
-/** One limit: an fbench test at one frame size. */
+/** One limit: a test of the limits program at one frame size. */
 export interface Limit {
-  /** The fbench test, e.g. `echo_unix`. */
+  /** The test, e.g. `echo_unix`. */
   test: string;
   /** Frame bytes. */
   frameBytes: number;
-  /** Median frames per second of fbench's repetitions. */
+  /** Median frames per second of the program's repetitions. */
   fps: number;
   /** Slowest and fastest repetition. */
   minFps: number;
   maxFps: number;
 }
 
-/** What each limit test measures, for the report. */
+/** What each test of the limits program measures, for the report (see limits/README.md). */
 export const LIMIT_TESTS: Readonly<Record<string, string>> = {
   memcpy: "memcpy of one frame (cache-resident)",
+  memcpy_pool: "memcpy of one frame, rotating through a pool of frames larger than the cache",
+  readsum: "reading every byte of one frame (cache-resident)",
+  readsum_pool: "reading every byte of one frame, rotating through a pool larger than the cache",
   echo_unix: "echo over a unix socket, 16 MiB socket buffers",
-  echo_tcp: "echo over TCP loopback, 16 MiB socket buffers",
-  shm_futex: "shared-memory ring of 4 slots, futex wake-ups, copy in + read + ack",
-  shm_unix: "shared-memory ring of 4 slots, 16-byte unix-socket messages, copy in + read + ack",
+  echo_tcp: "echo over TCP loopback, 16 MiB socket buffers, TCP_NODELAY",
+  stream_unix: "one-way stream of frames over a unix socket, 16 MiB socket buffers",
+  stream_tcp: "one-way stream of frames over TCP loopback, 16 MiB socket buffers, TCP_NODELAY",
+  shm_futex:
+    "shared-memory ring of 4 slots, futex wake-ups: copy in, read, ack (the bare hand-off)",
+  shm_unix:
+    "shared-memory ring of 4 slots, 16-byte unix-socket messages: copy in, read, ack (the bare hand-off)",
+  shm_futex_verify:
+    "shared-memory ring of 4 slots, futex wake-ups, doing a verified echo's work: 8 distinct frames copied in, read and checked by both sides",
+  shm_unix_verify:
+    "shared-memory ring of 4 slots, unix-socket messages, doing a verified echo's work: 8 distinct frames copied in, read and checked by both sides",
 };
 
-/** Where fbench is found when `--limits` is not given: beside the project, in `../shared/limits/`. */
-export function defaultFbench(): string | undefined {
-  const path = new URL("../shared/limits/fbench", `file://${ROOT}`).pathname;
+/**
+ * Tests shown in the limits table beside a test that judges a cell, for
+ * context: the bare hand-off of the ring beside the ring doing a verified
+ * echo's work.
+ */
+export const LIMIT_CONTEXT: Readonly<Record<string, readonly string[]>> = {
+  shm_futex_verify: ["shm_futex"],
+};
+
+/** The tests to measure for cells judged against `judged`: each, then its context, once. */
+export function limitTests(judged: readonly (string | undefined)[]): string[] {
+  const tests = judged.flatMap((t) => (t ? [t, ...(LIMIT_CONTEXT[t] ?? [])] : []));
+  return [...new Set(tests)];
+}
+
+/**
+ * The limits program to use when none is given: the project's own, built on
+ * first use (see limits/build.ts). Without a C compiler, or when the build
+ * fails, says so in one line and returns undefined: the bench then runs
+ * without limits.
+ */
+export async function defaultLimitsProgram(
+  progress: (line: string) => void,
+  options: BuildOptions = {},
+): Promise<string | undefined> {
   try {
-    Deno.statSync(path);
-    return path;
-  } catch {
+    return (await buildLimits({ progress, ...options })).path;
+  } catch (error) {
+    const message = (error as Error).message.split("\n")[0];
+    progress(`limits: ${message}; the report will have no "vs C limit" column`);
     return undefined;
   }
 }
 
-/** Parses one line of fbench output (`test=echo_unix bytes=6220800 fps=1253.3 ... min_fps=... max_fps=...`). */
+/** Parses the line of a limits test (`test=echo_unix bytes=6220800 fps=1253.3 min_fps=... max_fps=... ...`). */
 export function parseLimitLine(line: string): Limit {
   const fields = Object.fromEntries(
     line.trim().split(/\s+/).map((kv) => kv.split("=") as [string, string]),
   );
   const number = (key: string) => {
     const n = Number(fields[key]);
-    if (!Number.isFinite(n)) throw new Error(`fbench printed no ${key}: "${line.trim()}"`);
+    if (!Number.isFinite(n)) {
+      throw new Error(`the limits program printed no ${key}: "${line.trim()}"`);
+    }
     return n;
   };
-  if (!fields.test) throw new Error(`not an fbench line: "${line.trim()}"`);
+  if (!fields.test) throw new Error(`not a line of the limits program: "${line.trim()}"`);
   return {
     test: fields.test,
     frameBytes: number("bytes"),
@@ -61,9 +98,9 @@ export function parseLimitLine(line: string): Limit {
   };
 }
 
-/** Runs `fbench <test> <bytes> <seconds>` for every test and size; a test that fails is left out. */
+/** Runs `<program> <test> <bytes> <seconds>` for every test and size; a test that fails is left out. */
 export async function measureLimits(
-  fbench: string,
+  program: string,
   tests: readonly string[],
   frameBytes: readonly number[],
   secondsPerRep: number,
@@ -72,22 +109,13 @@ export async function measureLimits(
   const limits: Limit[] = [];
   for (const bytes of frameBytes) {
     for (const test of tests) {
-      progress(`limit: fbench ${test} ${bytes}`);
+      progress(`limit: ${test} ${bytes}`);
       try {
-        const out = await new Deno.Command(fbench, {
-          args: [test, String(bytes), String(secondsPerRep)],
-          stdin: "null",
-          stderr: "piped",
-        }).output();
-        const text = new TextDecoder().decode(out.stdout);
-        if (!out.success) {
-          throw new Error(new TextDecoder().decode(out.stderr).trim() || `exit ${out.code}`);
-        }
-        limits.push(parseLimitLine(text.trim().split("\n").pop() ?? ""));
+        const out = await runLimits(program, [test, String(bytes), String(secondsPerRep)]);
+        if (out.code !== 0) throw new Error(out.stderr.trim() || `exit code ${out.code}`);
+        limits.push(parseLimitLine(out.stdout.trim().split("\n").pop() ?? ""));
       } catch (error) {
-        progress(
-          `limit: fbench ${test} ${bytes} failed: ${(error as Error).message.split("\n")[0]}`,
-        );
+        progress(`limit: ${test} ${bytes} failed: ${(error as Error).message.split("\n")[0]}`);
       }
     }
   }

@@ -59,7 +59,7 @@ export interface BenchResults {
   cells: Cell[];
   /** Every run. */
   runs: CellRun[];
-  /** The machine's limits measured in the same sitting (empty without fbench). */
+  /** The machine's limits measured in the same sitting (empty without the limits program). */
   limits: Limit[];
   /** True when the bench was interrupted (Ctrl-C): `runs` holds the runs that finished. */
   interrupted?: boolean;
@@ -202,7 +202,7 @@ export function markdownReport(results: BenchResults): string {
     lines.push(
       "## The machine's limits (C, measured right before and right after the transports; the higher is the limit)",
       "",
-      "| fbench test | frame bytes | fps (min–max) | what it measures |",
+      "| limits test | frame bytes | fps (min–max) | what it measures |",
       "|---|--:|--:|---|",
       ...results.limits.map((l) =>
         `| ${l.test} | ${l.frameBytes} | ${fmt(l.fps)} (${fmt(l.minFps)}–${fmt(l.maxFps)}) | ${
@@ -219,7 +219,7 @@ export function markdownReport(results: BenchResults): string {
     `- ${settings.runs} run(s) of each cell, interleaved (each repetition goes through every cell, rotated one place, so that drift on a noisy machine does not favour one transport); the table shows the median and the min–max of the runs.`,
     "- fps = round trips per second; MB/s = raw frame bytes one way per second; round trip = send to last byte received back; CPU = user + system time per frame of the client process, and of the server process from its ready line to its exit (warm-up included).",
     `- vs baseline = this cell's median fps over the in-process baseline's in the same run. Study vs its baseline = the Python study's fps for the same design over its own baseline (${STUDY_BASELINE_FPS} fps at 1920x1080), to compare designs on like terms across machines.`,
-    "- vs C limit = this cell's median fps over the matching limit of the machine, measured in C by fbench (shared/limits) in the same sitting (before and after the transports; the higher of the two, so that a slow moment of the machine does not flatter a transport): memcpy for the baseline, an echo over the same kind of socket for the transports, a shared-memory ring for shared memory.",
+    "- vs C limit = this cell's median fps over the matching limit of the machine, measured in C by the project's limits program (`limits/`, unless the bench was given another with --limits) in the same sitting (before and after the transports; the higher of the two, so that a slow moment of the machine does not flatter a transport): memcpy for the baseline, an echo over the same kind of socket for the transports, and for shared memory the same ring doing a verified echo's work (shm_futex_verify, shm_unix_verify: distinct frames copied into the slot, read and checked by both sides; shm_futex, the bare hand-off, is in the limits table for context).",
     "- A run that fails, hangs, or has a single frame that fails verification is marked failed and left out of the statistics.",
     "",
     "Transports:",

@@ -66,6 +66,8 @@ function results(scale: number): BenchResults {
     limits: [
       { test: "memcpy", frameBytes: 6220800, fps: 10000, minFps: 9900, maxFps: 10100 },
       { test: "echo_unix", frameBytes: 6220800, fps: 1000, minFps: 950, maxFps: 1050 },
+      { test: "shm_futex_verify", frameBytes: 6220800, fps: 1500, minFps: 1400, maxFps: 1600 },
+      { test: "shm_futex", frameBytes: 6220800, fps: 2200, minFps: 2100, maxFps: 2300 },
     ],
     cells: [
       {

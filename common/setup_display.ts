@@ -3,7 +3,7 @@
  * Builds the native part of `@kmamal/sdl` against the system's SDL2, which
  * `--display` needs. Its own install script downloads a prebuilt binary from
  * GitHub; this builds it from source instead, with node-gyp and Debian's
- * libsdl2-dev (see ../shared/TOOLCHAIN.md).
+ * libsdl2-dev.
  *
  *     apt-get install -y libsdl2-dev   # once, as root
  *     deno task setup:display

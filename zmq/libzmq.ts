@@ -4,8 +4,8 @@
  *
  * Why FFI and not the `zeromq` npm package's JavaScript API: under Deno 2.9.6
  * that napi binding hangs (an awaited `receive()` of a 6 MB reply never
- * resolves) and setting `receiveTimeout` crashed the process (see
- * ../shared/TOOLCHAIN.md and Deno's issue "Deno panicked trying to run ZeroMQ
+ * resolves) and setting `receiveTimeout` crashed the process (see Deno's
+ * issue "Deno panicked trying to run ZeroMQ
  * from NPM package"). The same npm package ships libzmq 4.3.5 statically linked
  * into its addon and exports its C symbols, so this module loads that file with
  * `Deno.dlopen` and calls libzmq directly: real ZeroMQ, no napi, nothing to
