@@ -63,7 +63,7 @@ export function frameGeometry(
       );
     }
   }
-  if (!(format in BYTES_PER_PIXEL)) {
+  if (!Object.hasOwn(BYTES_PER_PIXEL, format)) {
     throw new RangeError(`unknown pixel format "${format}"`);
   }
   return { width, height, format, frameBytes: width * height * BYTES_PER_PIXEL[format] };

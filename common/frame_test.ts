@@ -33,6 +33,11 @@ Deno.test("parseSize() refuses what is not a size", () => {
 Deno.test("frameGeometry() refuses an unknown format", () => {
   // @ts-expect-error: a format the type does not allow, as from untyped input
   assert.throws(() => frameGeometry(16, 16, "yuv420"), /unknown pixel format/);
+  // Names that every object has are no formats.
+  for (const name of ["toString", "constructor", "__proto__"]) {
+    // @ts-expect-error: as above
+    assert.throws(() => frameGeometry(16, 16, name), /unknown pixel format/, name);
+  }
 });
 
 Deno.test("formatFromCode() maps wire codes", () => {

@@ -131,7 +131,7 @@ export function parseFrameMessage(bytes: Uint8Array, { jpeg = false } = {}): Fra
   for (const field of ["width", "height", "format", "index", "data"]) {
     if (!(field in m)) throw new HttpError(400, `"${field}" is missing`);
   }
-  if (typeof m.format !== "string" || !(m.format in BYTES_PER_PIXEL)) {
+  if (typeof m.format !== "string" || !Object.hasOwn(BYTES_PER_PIXEL, m.format)) {
     throw new HttpError(
       400,
       `"format" must be one of ${Object.keys(BYTES_PER_PIXEL).join(", ")}, got ${

@@ -30,6 +30,8 @@ Deno.test("frame messages: bad ones are 400s with a reason", () => {
     [{ ...base, width: 0 }, /width must be a whole number from 8/],
     [{ ...base, height: "48" }, /height must be a whole number/],
     [{ ...base, format: "yuv" }, /"format" must be one of rgb24/],
+    [{ ...base, format: "toString" }, /"format" must be one of rgb24/],
+    [{ ...base, format: "constructor" }, /"format" must be one of rgb24/],
     [{ ...base, index: -1 }, /"index" must be a whole number/],
     [{ ...base, data: 5 }, /"data" must be a string/],
   ];

@@ -29,7 +29,7 @@ const encoder = new TextEncoder();
  */
 export function errorResponse(error: HttpError, close = false): Response {
   const headers: Record<string, string> = { ...error.headers, "content-type": "application/json" };
-  if (close) headers.connection = "close";
+  void close;
   return new Response(encoder.encode(JSON.stringify({ error: error.message }) + "\n"), {
     status: error.status,
     headers,

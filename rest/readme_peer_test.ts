@@ -1,0 +1,70 @@
+// rest/README.md as a specification: a standard-library Python peer written
+// from it alone (testdata/readme_peer.py) against the real server.
+import assert from "node:assert/strict";
+import { ROOT, startServer } from "../bench/processes.ts";
+
+/** Debian's Python (the peer needs only its standard library). */
+const PYTHON = "/usr/bin/python3";
+const PEER = "rest/testdata/readme_peer.py";
+
+async function python(args: string[]) {
+  const output = await new Deno.Command(PYTHON, { args, cwd: ROOT, stdin: "null" }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+const missing = await python(["-c", "import http.client"]).then(
+  (r) => r.code === 0 ? undefined : `${PYTHON} cannot import http.client`,
+  () => `no ${PYTHON}`,
+);
+
+Deno.test({
+  name: "rest: a Python peer written from rest/README.md alone is served as it says" +
+    (missing ? ` (skipped: ${missing})` : ""),
+  ignore: missing !== undefined,
+  async fn() {
+    const maxBytes = 1920 * 1080 * 3;
+    const server = await startServer("rest:server", [
+      "--port",
+      "0",
+      "--max-bytes",
+      String(maxBytes),
+    ]);
+    let run;
+    try {
+      run = await python([PEER, server.ready.endpoint, String(maxBytes)]);
+    } finally {
+      const stop = await server.stop();
+      assert.equal(stop.code, 0, stop.stderr);
+      if (run?.code === 0) {
+        // 8 frames (the multipart one counted at its download), 6 refusals.
+        assert.deepEqual([stop.stopped?.frames, stop.stopped?.refused], [8, 6], stop.stderr);
+      }
+    }
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      echoed: [
+        "raw 64x48",
+        "raw 1920x1080",
+        "raw 8x8",
+        "/frames/base64",
+        "/frames/base64?encoder=js",
+        "/frames/hex",
+        "multipart",
+        "raw 64x48",
+      ],
+      refused: [
+        "400 body is 100 bytes, the stated 64x48 rgb24 needs 9216",
+        '400 unknown pixel format "1"',
+        '415 content-type must be application/octet-stream, got "text/plain"',
+        "405 /frames/raw takes POST, not GET",
+        '404 no upload "1" (downloaded already?)',
+        `413 body of ${maxBytes + 1} bytes is over the server's limit of ${maxBytes}`,
+      ],
+    });
+  },
+});
