@@ -10,6 +10,7 @@
 
 import { errorLine } from "./cli.ts";
 import type { FrameDisplay } from "./display.ts";
+import { EventLoopTurns } from "./event_loop.ts";
 import { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";
 import { sizeName } from "./frame.ts";
 import { Meter } from "./meter.ts";
@@ -89,38 +90,6 @@ function isPipelined(t: EchoTransport | PipelinedTransport): t is PipelinedTrans
   return "receive" in t;
 }
 
-/**
- * A turn of the event loop on demand. A transport whose promises resolve at
- * once (the baseline, shared memory) would otherwise keep the loop in
- * microtasks, where signals (Ctrl-C), timers and the window's events are never
- * handled. A MessageChannel message is a macrotask that costs about 10 us;
- * `setTimeout(0)` would cost 1-4 ms.
- */
-class EventLoopTurn {
-  readonly #channel = new MessageChannel();
-  #resolve: () => void = () => {};
-
-  constructor() {
-    this.#channel.port1.onmessage = () => this.#resolve();
-  }
-
-  /** Resolves after the event loop has handled what is pending. */
-  next(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#resolve = resolve;
-      this.#channel.port2.postMessage(null);
-    });
-  }
-
-  close(): void {
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-  }
-}
-
-/** Milliseconds between turns of the event loop in the echo loop. */
-const TURN_EVERY_MS = 5;
-
 /** What {@linkcode runEcho} takes besides the transport; every field has a default. */
 export interface EchoRun {
   /** Transport name for the record, e.g. `zmq`. Default: `custom`. */
@@ -172,7 +141,7 @@ export async function runEcho(
   let status: RunStatus = "ok";
   let reason: string | undefined;
   let display: FrameDisplay | undefined;
-  const turn = new EventLoopTurn();
+  const turns = new EventLoopTurns();
   const count = (kind: keyof ResultRecord["errorKinds"], message: string) => {
     errors++;
     errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
@@ -198,12 +167,8 @@ export async function runEcho(
     // A run whose frames are all refused never moves the meter: it ends here.
     const deadline = performance.now() + (options.warmup + options.seconds) * 1000;
     let nextProgress = performance.now() + 1000;
-    let nextTurn = performance.now() + TURN_EVERY_MS;
     while (!stopping || done < sent) {
-      if (performance.now() >= nextTurn) {
-        await turn.next();
-        nextTurn = performance.now() + TURN_EVERY_MS;
-      }
+      await turns.maybeYield();
       if (!stopping && (run.signal?.aborted || display?.closed)) {
         stopping = true;
         if (run.signal?.aborted) {
@@ -274,7 +239,6 @@ export async function runEcho(
     status = run.signal?.aborted ? "interrupted" : "failed";
     reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
   } finally {
-    turn.close();
     display?.close();
     try {
       await transport.close();

@@ -55,7 +55,8 @@ import {
   writeRingHeader,
 } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
-import { EventLoopTurns, Ring, serverGone } from "./ring.ts";
+import { EventLoopTurns } from "../common/event_loop.ts";
+import { Ring, serverGone } from "./ring.ts";
 
 /** The variants, default first. */
 export const VARIANTS = ["futex", "zmq"] as const;

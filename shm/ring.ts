@@ -78,35 +78,6 @@ export interface Acknowledged {
   checksum: number;
 }
 
-/** Longest stretch, in ms, that a busy loop runs without letting the event loop in. */
-export const YIELD_EVERY_MS = 2;
-
-/**
- * Lets the event loop run (signals, timers, finished off-thread calls) if
- * {@linkcode YIELD_EVERY_MS} passed since the last time; resolves at once
- * otherwise. A loop whose awaits all resolve at once (frames always ready)
- * would else never let a signal handler or another ring's loop run.
- * A message through a fresh MessageChannel costs ~10 us; `setTimeout(0)`
- * costs ~2 ms here.
- */
-export class EventLoopTurns {
-  #last = performance.now();
-
-  /** Gives the event loop a turn when one is due. */
-  async maybeYield(): Promise<void> {
-    const now = performance.now();
-    if (now - this.#last < YIELD_EVERY_MS) return;
-    const { port1, port2 } = new MessageChannel();
-    await new Promise<void>((resolve) => {
-      port1.onmessage = () => resolve();
-      port2.postMessage(null);
-    });
-    port1.close();
-    port2.close();
-    this.#last = performance.now();
-  }
-}
-
 /** Difference a - b of two u32 counters, as a signed number (wrap-aware). */
 export function counterDiff(a: number, b: number): number {
   return (a - b) | 0;

@@ -43,7 +43,8 @@ import {
 } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { readFrame } from "./read_frame.ts";
-import { clientGone, EventLoopTurns, Ring } from "./ring.ts";
+import { EventLoopTurns } from "../common/event_loop.ts";
+import { clientGone, Ring } from "./ring.ts";
 
 const COMMAND: CommandSpec = {
   name: "shm:server",
