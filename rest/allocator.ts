@@ -23,6 +23,8 @@
  * @module
  */
 
+import { libc } from "../common/libc.ts";
+
 import type { FlagSpecs } from "../common/flags.ts";
 
 /** The `--default-malloc` flag of the server and the client. */
@@ -51,20 +53,14 @@ export const ALLOCATOR_SETTINGS: Readonly<Record<string, number>> = {
  */
 export function tuneAllocator(): string {
   if (Deno.build.os !== "linux") return "default (not Linux)";
-  let libc;
+  let mallopt;
   try {
-    libc = Deno.dlopen("libc.so.6", {
-      mallopt: { parameters: ["i32", "i32"], result: "i32" },
-    });
+    mallopt = libc().mallopt;
   } catch (error) {
     return `default (${(error as Error).message.split("\n")[0]})`;
   }
-  try {
-    const ok = libc.symbols.mallopt(M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS.M_TRIM_THRESHOLD) === 1 &&
-      libc.symbols.mallopt(M_TOP_PAD, ALLOCATOR_SETTINGS.M_TOP_PAD) === 1 &&
-      libc.symbols.mallopt(M_MMAP_THRESHOLD, ALLOCATOR_SETTINGS.M_MMAP_THRESHOLD) === 1;
-    return ok ? "glibc tuned" : "default (mallopt refused a setting)";
-  } finally {
-    libc.close();
-  }
+  const ok = mallopt(M_TRIM_THRESHOLD, ALLOCATOR_SETTINGS.M_TRIM_THRESHOLD) === 1 &&
+    mallopt(M_TOP_PAD, ALLOCATOR_SETTINGS.M_TOP_PAD) === 1 &&
+    mallopt(M_MMAP_THRESHOLD, ALLOCATOR_SETTINGS.M_MMAP_THRESHOLD) === 1;
+  return ok ? "glibc tuned" : "default (mallopt refused a setting)";
 }

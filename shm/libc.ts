@@ -1,7 +1,7 @@
 /**
  * The Linux platform layer: POSIX shared memory (`shm_open`, `ftruncate`,
  * `mmap`), a futex on a word of the segment, and `flock` on the segment's file
- * descriptor, all through `Deno.dlopen` of the C library.
+ * descriptor, all through the C library's one binding (common/libc.ts).
  *
  * Futex waits run as `nonblocking: true` FFI calls, i.e. on a thread of Deno's
  * blocking pool, so the event loop stays free while a process sleeps; every
@@ -12,6 +12,7 @@
  * @module
  */
 
+import { errno, errnoText, type Libc, libc as loadLibc, SYS_FUTEX } from "../common/libc.ts";
 import type { MappedSegment, SharedMemoryPlatform } from "./platform.ts";
 
 const O_RDWR = 0o2;
@@ -35,42 +36,6 @@ const EPERM = 1;
 const EWOULDBLOCK = 11;
 /** Offset of `d_name` in glibc's 64-bit `struct dirent` (ino u64, off i64, reclen u16, type u8). */
 const DIRENT_NAME_OFFSET = 19;
-/** SYS_futex: 202 on x86-64, 98 on aarch64. */
-const SYS_FUTEX_N = Deno.build.arch === "aarch64" ? 98n : 202n;
-
-const symbols = {
-  shm_open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  shm_unlink: { parameters: ["buffer"], result: "i32" },
-  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
-  posix_fallocate: { parameters: ["i32", "i64", "i64"], result: "i32" },
-  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  mmap: { parameters: ["pointer", "usize", "i32", "i32", "i32", "i64"], result: "pointer" },
-  munmap: { parameters: ["pointer", "usize"], result: "i32" },
-  close: { parameters: ["i32"], result: "i32" },
-  flock: { parameters: ["i32", "i32"], result: "i32" },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  opendir: { parameters: ["buffer"], result: "pointer" },
-  readdir: { parameters: ["pointer"], result: "pointer" },
-  closedir: { parameters: ["pointer"], result: "i32" },
-  strerror: { parameters: ["i32"], result: "pointer" },
-  __errno_location: { parameters: [], result: "pointer" },
-  // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3). syscall() is
-  // variadic; with integer and pointer arguments only, the x86-64 and aarch64
-  // calling conventions pass them exactly as for a fixed signature.
-  futex_wait: {
-    name: "syscall",
-    parameters: ["i64", "pointer", "i32", "u32", "buffer", "pointer", "u32"],
-    result: "i64",
-    nonblocking: true,
-  },
-  futex_wake: {
-    name: "syscall",
-    parameters: ["i64", "pointer", "i32", "i32", "pointer", "pointer", "u32"],
-    result: "i64",
-  },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-type Libc = Deno.DynamicLibrary<typeof symbols>["symbols"];
 
 /** The error of a failed C library call, with errno and its text. */
 export class SystemError extends Error {
@@ -92,13 +57,10 @@ function shmName(name: string): Uint8Array<ArrayBuffer> {
 
 /** Loads the C library and returns the Linux platform layer. */
 export function libcPlatform(): SharedMemoryPlatform {
-  const libc: Libc = Deno.dlopen("libc.so.6", symbols).symbols;
-
-  // errno is thread-local: read it right after a call made on this (the main) thread.
-  const errno = (): number => new Deno.UnsafePointerView(libc.__errno_location()!).getInt32();
+  const libc: Libc = loadLibc();
   const fail = (what: string): SystemError => {
     const e = errno();
-    return new SystemError(what, e, Deno.UnsafePointerView.getCString(libc.strerror(e)!));
+    return new SystemError(what, e, errnoText(e));
   };
 
   function map(name: string, fd: number, bytes: number): MappedSegment {
@@ -225,7 +187,7 @@ class LinuxSegment implements MappedSegment {
     // The result is not needed: 0 (woken), EAGAIN (the word had changed),
     // ETIMEDOUT or EINTR all mean "re-read the word".
     await this.#libc.futex_wait(
-      SYS_FUTEX_N,
+      SYS_FUTEX,
       this.#word(offset),
       FUTEX_WAIT,
       expected >>> 0,
@@ -236,7 +198,7 @@ class LinuxSegment implements MappedSegment {
   }
 
   wake(offset: number): void {
-    this.#libc.futex_wake(SYS_FUTEX_N, this.#word(offset), FUTEX_WAKE, 0x7fffffff, null, null, 0);
+    this.#libc.futex_wake(SYS_FUTEX, this.#word(offset), FUTEX_WAKE, 0x7fffffff, null, null, 0);
   }
 
   tryLock(): boolean {

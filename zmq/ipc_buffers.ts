@@ -13,25 +13,12 @@
  * @module
  */
 
+import { libc } from "../common/libc.ts";
 import { type Context, type Socket, ZMQ } from "./libzmq.ts";
 
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
 const SO_RCVBUF = 8;
-
-let setsockopt:
-  | ((fd: number, level: number, name: number, value: Uint8Array, len: number) => number)
-  | undefined;
-
-function libcSetsockopt() {
-  if (!setsockopt) {
-    const libc = Deno.dlopen("libc.so.6", {
-      setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-    });
-    setsockopt = libc.symbols.setsockopt;
-  }
-  return setsockopt;
-}
 
 let monitors = 0;
 
@@ -64,9 +51,9 @@ export class IpcBuffers {
       const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
       const fd = view.getUint32(2, true);
       for (const part of parts) part.close();
-      const set = libcSetsockopt();
-      set(fd, SOL_SOCKET, SO_SNDBUF, this.#size, 4);
-      set(fd, SOL_SOCKET, SO_RCVBUF, this.#size, 4);
+      const { setsockopt } = libc();
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, this.#size, 4);
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, this.#size, 4);
       this.fds.push(fd);
     }
   }
