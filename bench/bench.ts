@@ -25,7 +25,9 @@ import { type Cell, CELLS, selectCells } from "./cells.ts";
 import { compareResults, readResults } from "./compare.ts";
 import { defaultLimitsProgram, limitTests, measureLimits, mergeLimits } from "./limits.ts";
 import { machineInfo } from "./machine.ts";
-import { type BenchResults, csvReport, markdownReport, svgChart, terminalTable } from "./report.ts";
+import { svgChart } from "./chart.ts";
+import { csvReport, markdownReport, terminalTable } from "./report.ts";
+import type { BenchResults } from "./summary.ts";
 import { stopChildrenOnSignal } from "./processes.ts";
 import { runCells } from "./runner.ts";
 

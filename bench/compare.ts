@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type BenchResults, fmt, summarize } from "./report.ts";
+import { type BenchResults, fmt, summarize } from "./summary.ts";
 import { change } from "./stats.ts";
 
 /** Reads `results.json` from a result folder. */

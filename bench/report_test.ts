@@ -3,14 +3,9 @@
 import assert from "node:assert/strict";
 import type { ResultRecord } from "../common/record.ts";
 import { compareResults } from "./compare.ts";
-import {
-  type BenchResults,
-  csvReport,
-  markdownReport,
-  summarize,
-  svgChart,
-  terminalTable,
-} from "./report.ts";
+import { svgChart } from "./chart.ts";
+import { csvReport, markdownReport, terminalTable } from "./report.ts";
+import { type BenchResults, summarize } from "./summary.ts";
 import type { CellRun } from "./runner.ts";
 
 function record(fps: number, extra: Partial<ResultRecord> = {}): ResultRecord {
