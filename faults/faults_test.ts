@@ -127,7 +127,7 @@ for (const cell of cases) {
     const s = await startServer(server.launch, server.args);
     try {
       const runs = await Promise.all(
-        [1, 2, 3, 4].map(() => client(["--frames", "40"], { timeoutMs: 60000 })),
+        [1, 2, 3, 4].map(() => client(["--frames", "40", "--seconds", "60"], { timeoutMs: 90000 })),
       );
       for (const r of runs) {
         assert.equal(r.code, 0, r.stderr);

@@ -196,3 +196,28 @@ Deno.test("socket: bad flags exit with code 2 and one line", async () => {
     assert.equal(stderr.trim().split("\n").length, 1, stderr);
   }
 });
+
+Deno.test({
+  name: "socket: the standard-library Python peer of socket/README.md gets its frame back",
+  ignore: !(await pathExists("/usr/bin/python3")),
+  async fn() {
+    const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
+    const peer = /```python\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(peer, "socket/README.md has a Python peer");
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/peer.sock`;
+    const server = await startServer("socket:server", ["--endpoint", `unix://${path}`]);
+    try {
+      // The README's peer as it is written, pointed at this test's server.
+      const code = peer.replaceAll("/tmp/framebench-socket.sock", path) + "\nprint('echoed')\n";
+      const out = await new Deno.Command("/usr/bin/python3", { args: ["-c", code] }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      assert.equal(new TextDecoder().decode(out.stdout).trim(), "echoed");
+    } finally {
+      const stop = await server.stop();
+      assert.equal(stop.stopped?.frames, 1, stop.stdout);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
