@@ -28,7 +28,7 @@ import { machineInfo } from "./machine.ts";
 import { svgChart } from "./chart.ts";
 import { csvReport, markdownReport, terminalTable } from "./report.ts";
 import type { BenchResults } from "./summary.ts";
-import { stopChildrenOnSignal } from "./processes.ts";
+import { stopChildrenOnSignal } from "../testing/processes.ts";
 import { runCells } from "./runner.ts";
 
 const HELP = `Usage: deno task bench [flags]

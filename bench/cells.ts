@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Launch } from "./processes.ts";
+import type { Launch } from "../testing/processes.ts";
 
 /** One transport variant the runner measures. */
 export interface Cell {

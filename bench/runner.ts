@@ -17,7 +17,7 @@ import {
   runClient,
   type ServerProcess,
   startServer,
-} from "./processes.ts";
+} from "../testing/processes.ts";
 
 /** One client run of one cell at one size. */
 export interface CellRun {

@@ -1,4 +1,4 @@
-// The runner against stand-in transports (bench/testdata/fake_*.ts): one that
+// The runner against stand-in transports (testing/testdata/fake_*.ts): one that
 // succeeds, one that fails, one that hangs, one that prints garbage, one that
 // reports failed frames, and a server that never gets ready.
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { runCells, runOrder } from "./runner.ts";
 
 const script = (
   name: string,
-) => ["run", "--allow-env", new URL(`testdata/${name}`, import.meta.url).pathname];
+) => ["run", "--allow-env", new URL(`../testing/testdata/${name}`, import.meta.url).pathname];
 const fake = (name: string, mode: string, server = "ok"): Cell => ({
   name,
   transport: "fake",

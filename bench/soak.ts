@@ -26,7 +26,7 @@ import {
   type ServerProcess,
   startServer,
   stopChildrenOnSignal,
-} from "./processes.ts";
+} from "../testing/processes.ts";
 import { spread } from "./stats.ts";
 
 /** Options for {@linkcode soak}. */

@@ -1,4 +1,4 @@
-// The soak against stand-in transports (bench/testdata/fake_*.ts): cells that
+// The soak against stand-in transports (testing/testdata/fake_*.ts): cells that
 // share a server setup share one server, which stays up for the whole soak.
 import assert from "node:assert/strict";
 import type { Cell } from "./cells.ts";
@@ -6,7 +6,7 @@ import { soak, soakSummary } from "./soak.ts";
 
 const script = (
   name: string,
-) => ["run", "--allow-env", new URL(`testdata/${name}`, import.meta.url).pathname];
+) => ["run", "--allow-env", new URL(`../testing/testdata/${name}`, import.meta.url).pathname];
 const fake = (name: string, mode: string): Cell => ({
   name,
   transport: "fake",

@@ -1,18 +1,10 @@
 // A process that exits, or dies of an uncaught error or an unhandled
 // rejection, still removes the files it registered.
 import assert from "node:assert/strict";
+import { pathExists } from "../testing/processes.ts";
 import { removeOnExit } from "./cleanup.ts";
 
 const module = new URL("./cleanup.ts", import.meta.url).href;
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 for (
   const [how, crash] of [
@@ -40,7 +32,7 @@ for (
       }).output();
       assert.notEqual(out.code, 0, "the process failed");
       assert.equal(new TextDecoder().decode(out.stdout).trim(), "created\nran");
-      assert.equal(exists(path), false, new TextDecoder().decode(out.stderr));
+      assert.equal(await pathExists(path), false, new TextDecoder().decode(out.stderr));
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -54,7 +46,7 @@ Deno.test("cleanup: removeOnExit's function removes the file now, once", async (
     await Deno.writeTextFile(path, "");
     const remove = removeOnExit(path);
     remove();
-    assert.equal(exists(path), false);
+    assert.equal(await pathExists(path), false);
     remove(); // gone already: no error
   } finally {
     await Deno.remove(dir, { recursive: true });

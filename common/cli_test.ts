@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pathExists } from "../testing/processes.ts";
 import { SAME_CTRL_C_MS } from "./cli.ts";
 
 const cli = new URL("./cli.ts", import.meta.url).href;
@@ -47,15 +48,6 @@ function startStuckScript(file: string) {
 
 const sleep = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("shutdownSignal(): SIGINT twice, ms apart (a terminal's one Ctrl-C under deno task), asks once", async () => {
   const file = Deno.makeTempFileSync({ prefix: "framebench-cli-" });
   const script = startStuckScript(file);
@@ -86,5 +78,5 @@ Deno.test("shutdownSignal(): a second Ctrl-C a moment later exits at once with 1
   const status = await Promise.race([script.exited(), sleep(5000)]);
   if (!status) script.child.kill("SIGKILL");
   assert.equal(status?.code, 130, "the second Ctrl-C did not force the exit");
-  assert.equal(exists(file), false, "the file registered with removeOnExit is left");
+  assert.equal(await pathExists(file), false, "the file registered with removeOnExit is left");
 });

@@ -2,22 +2,13 @@
 // a check that it shows the test pattern, not black. Skips (and says how to
 // enable it) where Xvfb, ImageMagick's `import` or the SDL binding is missing.
 import assert from "node:assert/strict";
-import { ROOT, taskArgs } from "../bench/processes.ts";
+import { pathExists, ROOT, taskArgs } from "../testing/processes.ts";
 import { sdlPackageDir } from "./setup_display.ts";
 
-function has(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const missing = [
-  has("/usr/bin/Xvfb") ? "" : "Xvfb (apt-get install xvfb)",
-  has("/usr/bin/import") ? "" : "ImageMagick's import (apt-get install imagemagick)",
-  has(`${sdlPackageDir()}/dist/sdl.node`)
+  await pathExists("/usr/bin/Xvfb") ? "" : "Xvfb (apt-get install xvfb)",
+  await pathExists("/usr/bin/import") ? "" : "ImageMagick's import (apt-get install imagemagick)",
+  await pathExists(`${sdlPackageDir()}/dist/sdl.node`)
     ? ""
     : "the SDL binding (apt-get install libsdl2-dev; deno task setup:display)",
 ].filter(Boolean);

@@ -12,7 +12,7 @@ import {
   runClient,
   startServer,
   taskArgs,
-} from "../bench/processes.ts";
+} from "../testing/processes.ts";
 import { FrameRefused } from "../common/echo.ts";
 import { frameGeometry } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";

@@ -2,7 +2,7 @@
 // alone (grpc_tools.protoc, Debian's python3-grpc-tools) against the Deno
 // server, over TCP and a unix socket.
 import assert from "node:assert/strict";
-import { freePort, ROOT, startServer } from "../bench/processes.ts";
+import { freePort, ROOT, startServer } from "../testing/processes.ts";
 
 /** Debian's Python, which has the grpcio packages (a python3 earlier on PATH may not). */
 const PYTHON = "/usr/bin/python3";

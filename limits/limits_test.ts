@@ -2,7 +2,7 @@
 // line and exit code 2 for bad input, and no process left behind, however it
 // ends. Tiny frames and 0.05 s repetitions keep it fast; no speed is asserted.
 import assert from "node:assert/strict";
-import { LIMIT_TESTS, parseLimitLine } from "../bench/limits.ts";
+import { LIMIT_TESTS, parseLimitLine } from "./output.ts";
 import { buildLimits } from "./build.ts";
 import { compilerPresent } from "./testdata/compiler.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { parseLimitLine } from "../bench/limits.ts";
-import { lines, ROOT, taskArgs } from "../bench/processes.ts";
+import { parseLimitLine } from "./output.ts";
+import { lines, ROOT, taskArgs } from "../testing/processes.ts";
 import { compilerPresent } from "./testdata/compiler.ts";
 
 const ignore = !(await compilerPresent());

@@ -1,7 +1,7 @@
 // rest/README.md as a specification: a standard-library Python peer written
 // from it alone (testdata/readme_peer.py) against the real server.
 import assert from "node:assert/strict";
-import { ROOT, startServer } from "../bench/processes.ts";
+import { ROOT, startServer } from "../testing/processes.ts";
 
 /** Debian's Python (the peer needs only its standard library). */
 const PYTHON = "/usr/bin/python3";

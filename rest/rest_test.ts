@@ -1,7 +1,7 @@
 // Real REST servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over TCP and a unix socket; bad requests sent by hand.
 import assert from "node:assert/strict";
-import { pathExists, runClient, type ServerProcess, startServer } from "../bench/processes.ts";
+import { pathExists, runClient, type ServerProcess, startServer } from "../testing/processes.ts";
 import { parseSize } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
 import { encodeJpeg } from "./jpeg.ts";

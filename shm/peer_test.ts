@@ -1,6 +1,6 @@
 // The Python peer (standard library only), both ways, with /usr/bin/python3.
 import assert from "node:assert/strict";
-import { lines, listNames, ROOT, runClient, startServer } from "../bench/processes.ts";
+import { lines, listNames, ROOT, runClient, startServer } from "../testing/processes.ts";
 
 const PYTHON = "/usr/bin/python3";
 const PEER = `${ROOT}shm/peer.py`;

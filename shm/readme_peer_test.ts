@@ -2,7 +2,7 @@
 // written from README.md alone, against the real server, posting frames of
 // random bytes; and a peer of the previous layout version, refused in one line.
 import assert from "node:assert/strict";
-import { listNames, ROOT, startServer } from "../bench/processes.ts";
+import { listNames, ROOT, startServer } from "../testing/processes.ts";
 import { parseSize } from "../common/frame.ts";
 import { requestRing, ringName } from "./doorway.ts";
 import { ClientState, PREAMBLE, ringBytes, ringLayout, writeRingHeader } from "./layout.ts";

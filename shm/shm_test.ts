@@ -9,7 +9,7 @@ import {
   runClient,
   startServer,
   taskArgs,
-} from "../bench/processes.ts";
+} from "../testing/processes.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
 
 const platform = await sharedMemoryPlatform();

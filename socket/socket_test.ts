@@ -2,7 +2,7 @@
 // user runs (deno.json), over unix sockets and TCP; and a stranger's bytes on
 // the server's socket.
 import assert from "node:assert/strict";
-import { freePort, pathExists, runClient, startServer, taskArgs } from "../bench/processes.ts";
+import { freePort, pathExists, runClient, startServer, taskArgs } from "../testing/processes.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
 import { decodeHead, HEAD_BYTES, readFull } from "./wire.ts";
 

@@ -1,7 +1,7 @@
 // zmq/README.md as a specification: a Python peer written from it alone
 // (testdata/readme_peer.py, pyzmq) against the real server, over ipc and tcp.
 import assert from "node:assert/strict";
-import { freePort, ROOT, startServer } from "../bench/processes.ts";
+import { freePort, ROOT, startServer } from "../testing/processes.ts";
 
 /** Debian's Python, which has python3-zmq (a python3 earlier on PATH may not). */
 const PYTHON = "/usr/bin/python3";

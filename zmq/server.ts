@@ -12,7 +12,7 @@
  * socket wedges for good when a peer that is not ZeroMQ sends bytes that
  * libzmq takes for a ZMTP 1.0 message without a delimiter (random bytes do):
  * it keeps waiting for the rest of that envelope and serves nobody else (found
- * by faults/faults_test.ts). With a ROUTER, such a message is one more message
+ * by bench/faults_test.ts). With a ROUTER, such a message is one more message
  * to refuse.
  *
  *     deno task zmq:server [--endpoint ipc:///tmp/framebench-zmq.sock] [--max-bytes N]

@@ -1,7 +1,7 @@
 // Real ZeroMQ servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over ipc:// and tcp://.
 import assert from "node:assert/strict";
-import { freePort, pathExists, runClient, startServer } from "../bench/processes.ts";
+import { freePort, pathExists, runClient, startServer } from "../testing/processes.ts";
 import { encodeProperties, NO_SLOT } from "../common/properties.ts";
 import { Context, Message, ZMQ } from "./libzmq.ts";
 

@@ -335,6 +335,17 @@ export function listNames(dir: string): string[] {
   return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean);
 }
 
+/**
+ * The names in /dev/shm and /tmp that hold `tag` (a runner's or a test's
+ * name for what its servers make there), as paths: to check that nothing is
+ * left behind.
+ */
+export function leftovers(tag: string): string[] {
+  return ["/dev/shm", "/tmp"].flatMap((dir) =>
+    listNames(dir).filter((name) => name.includes(tag)).map((name) => `${dir}/${name}`)
+  );
+}
+
 /** Resident memory of process `pid` in MB, from `ps`; undefined when it is gone. */
 export async function residentMB(pid: number): Promise<number | undefined> {
   const out = await new Deno.Command("ps", {

@@ -3,20 +3,13 @@
 // sends SIGINT to the whole foreground process group (`deno task` forwards
 // its own too), which a signal sent to one pid does not reproduce.
 import assert from "node:assert/strict";
-import { CELLS, RUN_TAG, serverGroups } from "../bench/cells.ts";
-import { listNames, startServer } from "../bench/processes.ts";
+import { CELLS, RUN_TAG, serverGroups } from "./cells.ts";
+import { leftovers, startServer } from "../testing/processes.ts";
 import { Terminal } from "../testing/terminal.ts";
 
 const ignore = !Terminal.available();
 if (ignore) {
   console.warn("ctrl_c_test: tmux not found: skipping (apt-get install tmux to run these tests)");
-}
-
-/** Names in /dev/shm and /tmp that carry `tag`. */
-function leftovers(tag: string): string[] {
-  return ["/dev/shm", "/tmp"].flatMap((dir) =>
-    listNames(dir).filter((n) => n.includes(tag)).map((n) => `${dir}/${n}`)
-  );
 }
 
 /** The pid of the `deno run` process whose command line holds `pattern`: what `deno task` started. */

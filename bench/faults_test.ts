@@ -3,8 +3,8 @@
 // client process. The promise under test: a benchmark never hangs, never
 // lies, and never leaves anything behind.
 import assert from "node:assert/strict";
-import { type Cell, CELLS, RUN_TAG, serverGroups } from "../bench/cells.ts";
-import { listNames, residentMB, runClient, startServer } from "../bench/processes.ts";
+import { type Cell, CELLS, RUN_TAG, serverGroups } from "./cells.ts";
+import { leftovers, residentMB, runClient, startServer } from "../testing/processes.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
 const cases: Cell[] = serverGroups(CELLS).map((group) => group.cells[0]);
@@ -12,21 +12,11 @@ const cases: Cell[] = serverGroups(CELLS).map((group) => group.cells[0]);
 const SMALL = ["--size", "480p", "--warmup", "0.2"];
 
 /**
- * Names in /dev/shm and /tmp made for this test run's servers (they carry
- * {@linkcode RUN_TAG}), to check nothing is left behind.
+ * Fails when names in /dev/shm or /tmp made for this test run's servers
+ * (they carry {@linkcode RUN_TAG}) are there that were not `before`.
  */
-function leftovers(): Set<string> {
-  const names = new Set<string>();
-  for (const dir of ["/dev/shm", "/tmp"]) {
-    for (const name of listNames(dir)) {
-      if (name.includes(RUN_TAG)) names.add(`${dir}/${name}`);
-    }
-  }
-  return names;
-}
-
-function assertNothingNew(before: Set<string>, what: string) {
-  const added = [...leftovers()].filter((n) => !before.has(n));
+function assertNothingNew(before: string[], what: string) {
+  const added = leftovers(RUN_TAG).filter((n) => !before.includes(n));
   assert.deepEqual(added, [], `${what} left these behind`);
 }
 
@@ -36,7 +26,7 @@ for (const cell of cases) {
     runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
 
   Deno.test(`faults ${cell.name}: a client killed mid-frame does not stop the server`, async () => {
-    const before = leftovers();
+    const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
     try {
       const killed = await client(["--seconds", "30"], {
@@ -53,7 +43,7 @@ for (const cell of cases) {
   });
 
   Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
-    const before = leftovers();
+    const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
     const run = client(["--seconds", "60", "--timeout", "2"]);
     await new Promise((r) => setTimeout(r, 1500));
@@ -75,7 +65,7 @@ for (const cell of cases) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const ms of [300, 1700]) { // during start-up or warm-up, and while measuring
       Deno.test(`faults ${cell.name}: ${signal} at ${ms} ms to client then server leaves nothing behind`, async () => {
-        const before = leftovers();
+        const before = leftovers(RUN_TAG);
         const s = await startServer(server.launch, server.args);
         let stopped = false;
         try {
@@ -106,7 +96,7 @@ for (const cell of cases) {
   }
 
   Deno.test(`faults ${cell.name}: one Ctrl-C in a terminal (SIGINT twice, ms apart) stops the server cleanly`, async () => {
-    const before = leftovers();
+    const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
     const r = await client(["--frames", "20"]);
     assert.equal(r.code, 0, r.stderr);
