@@ -12,28 +12,20 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import { type EchoTransport, FrameRefused, reportResult, runEcho } from "../common/echo.ts";
-import { CLIENT_FLAGS, type CommandSpec, parseClientFlags, usage } from "../common/flags.ts";
+import { type ClientCommand, clientMain } from "../common/client_main.ts";
+import { type EchoTransport, FrameRefused } from "../common/echo.ts";
+import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
-import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, libzmqVersion, Message, type Socket, ZMQ } from "./libzmq.ts";
-import { SOCKET_BUFFER_BYTES } from "./server.ts";
-
-const COMMAND: CommandSpec = {
-  name: "zmq:client",
-  summary: "Sends frames to `deno task zmq:server` over ZeroMQ (REQ socket) and verifies the echo.",
-  variants: ["reqrep"],
-  flags: ENDPOINT_FLAG,
-};
+import { DEFAULT_ENDPOINT, SOCKET_BUFFER_BYTES } from "./server.ts";
 
 /** Options for {@linkcode ZmqEcho}. */
 export interface ZmqEchoOptions {
-  /** Where the server is. Default: `ipc:///tmp/framebench-zmq.sock`. */
-  endpoint?: string;
+  /** Where the server is: an `ipc` or `tcp` endpoint. Default: {@linkcode DEFAULT_ENDPOINT}. */
+  endpoint?: Endpoint;
   /** Geometry of the frames sent. */
   geometry: FrameGeometry;
   /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
@@ -57,7 +49,7 @@ export class ZmqEcho implements EchoTransport {
   #reply: Message[] = [];
 
   constructor(options: ZmqEchoOptions) {
-    const endpoint = parseEndpoint(options.endpoint ?? ENDPOINT_FLAG.endpoint.default!);
+    const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, ["ipc"]);
     this.endpoint = endpoint.url;
     this.#geometry = options.geometry;
     this.#timeoutMs = (options.timeoutSeconds ?? 5) * 1000;
@@ -66,7 +58,7 @@ export class ZmqEcho implements EchoTransport {
     this.#socket.setOption(ZMQ.SNDBUF, SOCKET_BUFFER_BYTES);
     this.#socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
     // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
-    if (endpoint.ipcPath) {
+    if (endpoint.kind === "ipc") {
       this.#buffers = new IpcBuffers(this.#context, this.#socket, SOCKET_BUFFER_BYTES);
     }
     this.#socket.connect(this.endpoint);
@@ -134,23 +126,22 @@ export class ZmqEcho implements EchoTransport {
   }
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
-    const signal = shutdownSignal();
-    const transport = new ZmqEcho({
-      endpoint: flags.endpoint as string,
-      geometry: options.geometry,
-      timeoutSeconds: options.timeout,
-      signal,
-    });
-    const record = await runEcho(transport, {
-      transport: "zmq",
-      options,
-      signal,
-      runtime: runtimeInfo(["zeromq"], { libzmq: libzmqVersion() }),
-    });
-    return reportResult(record, options.json);
-  });
-}
+const COMMAND: ClientCommand = {
+  name: "zmq:client",
+  transport: "zmq",
+  summary: "Sends frames to `deno task zmq:server` over ZeroMQ (REQ socket) and verifies the echo.",
+  variants: ["reqrep"],
+  endpoint: { default: DEFAULT_ENDPOINT, kinds: ["ipc", "tcp"] },
+  connect: ({ options, endpoint, signal }) =>
+    Promise.resolve(
+      new ZmqEcho({
+        endpoint,
+        geometry: options.geometry,
+        timeoutSeconds: options.timeout,
+        signal,
+      }),
+    ),
+  runtime: () => runtimeInfo(["zeromq"], { libzmq: libzmqVersion() }),
+};
+
+if (import.meta.main) clientMain(COMMAND);

@@ -21,19 +21,13 @@
  */
 
 import { removeOnExit } from "../common/cleanup.ts";
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import {
-  type CommandSpec,
-  numberFlag,
-  parseServerFlags,
-  SERVER_FLAGS,
-  usage,
-} from "../common/flags.ts";
+import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
+import { numberFlag } from "../common/flags.ts";
 import { BYTES_PER_PIXEL } from "../common/frame.ts";
 import { decodeProperties } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
+import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
-import { ENDPOINT_FLAG, parseEndpoint } from "./endpoint.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, Message, type Socket, ZMQ } from "./libzmq.ts";
 
@@ -56,24 +50,13 @@ export function partLimit(maxBytes: number): number {
 /** Socket buffer size asked of the kernel (it caps it at net.core.wmem_max). */
 export const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
-const COMMAND: CommandSpec = {
-  name: "zmq:server",
-  summary: "Echoes frames over ZeroMQ (REQ clients, ROUTER server) until Ctrl-C.",
-  flags: {
-    ...ENDPOINT_FLAG,
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description:
-        "most pixel bytes in a frame; more get an error reply (up to 4x: libzmq then drops the sender)",
-    },
-  },
-};
+/** Where the server binds by default. */
+export const DEFAULT_ENDPOINT = "ipc:///tmp/framebench-zmq.sock";
 
 /** Options for {@linkcode serveZmq}. */
 export interface ZmqServerOptions {
-  /** Where to bind. Default: `ipc:///tmp/framebench-zmq.sock`. */
-  endpoint?: string;
+  /** Where to bind: an `ipc` or `tcp` endpoint. Default: {@linkcode DEFAULT_ENDPOINT}. */
+  endpoint?: Endpoint;
   /** Most pixel bytes in a frame. Default: {@linkcode DEFAULT_MAX_BYTES} (one 4K rgb24 frame). */
   maxBytes?: number;
   /** Stops the server when aborted. */
@@ -113,8 +96,9 @@ const encoder = new TextEncoder();
  * when the endpoint is in use.
  */
 export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> {
-  const endpoint = parseEndpoint(options.endpoint ?? ENDPOINT_FLAG.endpoint.default!);
-  if (endpoint.ipcPath && await unixSocketInUse(endpoint.ipcPath)) {
+  const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, ["ipc"]);
+  const ipcPath = endpoint.kind === "ipc" ? endpoint.path : undefined;
+  if (ipcPath && await unixSocketInUse(ipcPath)) {
     throw new Error(`${endpoint.url} is in use by another server`);
   }
   const stats = new ServerStats("zmq");
@@ -131,12 +115,12 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
     // parts over maxBytes up to this are refused below, with a reply.
     socket.setOption64(ZMQ.MAXMSGSIZE, partLimit(maxBytes));
     // ZMQ_SNDBUF/RCVBUF above only reach tcp connections: see ipc_buffers.ts.
-    if (endpoint.ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
+    if (ipcPath) buffers = new IpcBuffers(context, socket, SOCKET_BUFFER_BYTES);
     const router = socket;
-    if (endpoint.ipcPath) {
-      await listenPrivately(endpoint.ipcPath, (at) => router.bind(`ipc://${at}`));
+    if (ipcPath) {
+      await listenPrivately(ipcPath, (at) => router.bind(`ipc://${at}`));
       // libzmq 4.3.5 leaves the ipc socket file behind when the socket closes.
-      removeSocketFile = removeOnExit(endpoint.ipcPath);
+      removeSocketFile = removeOnExit(ipcPath);
     } else {
       router.bind(endpoint.url);
     }
@@ -177,12 +161,22 @@ export async function serveZmq(options: ZmqServerOptions): Promise<ServerStats> 
   return stats;
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, flags } = parseServerFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
-    const endpoint = parseEndpoint(flags.endpoint as string);
+const COMMAND: ServerCommand = {
+  name: "zmq:server",
+  summary: "Echoes frames over ZeroMQ (REQ clients, ROUTER server) until Ctrl-C.",
+  endpoint: { default: DEFAULT_ENDPOINT, kinds: ["ipc", "tcp"] },
+  flags: {
+    "max-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_BYTES),
+      description:
+        "most pixel bytes in a frame; more get an error reply (up to 4x: libzmq then drops the sender)",
+    },
+  },
+  async serve({ endpoint, flags, signal }) {
     const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
-    await serveZmq({ endpoint: endpoint.url, maxBytes, signal: shutdownSignal() });
-  });
-}
+    await serveZmq({ endpoint, maxBytes, signal });
+  },
+};
+
+if (import.meta.main) serverMain(COMMAND);
