@@ -1,0 +1,116 @@
+/**
+ * The REST client's connection to its server: `fetch` with a timeout and
+ * one-line errors, the reading of reply bodies into reused buffers, and what
+ * each variant's exchange of a frame provides.
+ *
+ * @module
+ */
+
+import { FrameRefused } from "../common/echo.ts";
+import type { FrameGeometry } from "../common/frame.ts";
+import type { FrameError } from "../common/verify.ts";
+import { type Endpoint, endpointUrl } from "./endpoint.ts";
+import type { Scratch } from "./scratch.ts";
+
+/** What a variant's client does: make the request(s) and read the reply. */
+export interface Exchange {
+  /** Sends frame `index` and resolves with the response that carries it back. */
+  request(frame: Uint8Array, index: number): Promise<Response>;
+  /** Reads and checks the reply to frame `index`: the frame and the index it claims. */
+  reply(response: Response, index: number): Promise<{ index: number; frame: Uint8Array }>;
+  /** Verifies a frame that came back, for a lossy variant (see {@linkcode EchoTransport.check}). */
+  check?(frame: Uint8Array, index: number): FrameError | undefined;
+  /** Figures for the result record. */
+  figures(): Record<string, unknown>;
+}
+
+/** The headers that say which frame a raw or multipart body is. */
+export const FRAME_HEADERS = (geometry: FrameGeometry, index: number) => ({
+  "x-frame-width": String(geometry.width),
+  "x-frame-height": String(geometry.height),
+  "x-frame-format": geometry.format,
+  "x-frame-index": String(index),
+});
+
+/** fetch against one server, with a timeout and one-line errors. */
+export class HttpLink {
+  readonly endpoint: string;
+  readonly #base: string;
+  readonly #client?: Deno.HttpClient;
+  readonly #timeoutMs: number;
+  readonly #signal?: AbortSignal;
+
+  constructor(endpoint: Endpoint, timeoutSeconds: number, signal?: AbortSignal) {
+    this.endpoint = endpointUrl(endpoint);
+    this.#timeoutMs = timeoutSeconds * 1000;
+    this.#signal = signal;
+    if (endpoint.kind === "unix") {
+      // fetch over a unix socket: the runtime's HTTP client connects every
+      // request to the socket; the URL's host is then only the Host header.
+      this.#client = Deno.createHttpClient({ proxy: { transport: "unix", path: endpoint.path } });
+      this.#base = "http://localhost";
+    } else {
+      this.#base = this.endpoint;
+    }
+  }
+
+  /** fetch(path): rejects with one line when the server is gone or too slow. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const signal = this.#signal ? AbortSignal.any([this.#signal, timeout]) : timeout;
+    try {
+      const response = await fetch(this.#base + path, { ...init, signal, client: this.#client });
+      if (response.ok) return response;
+      // A refusal: one JSON line {"error": "..."}, counted, and the run goes on.
+      const text = await response.text();
+      let reason = text.trim().slice(0, 300);
+      try {
+        reason = JSON.parse(text).error ?? reason;
+      } catch { /* not JSON: show it as it is */ }
+      throw new FrameRefused(`${response.status} ${reason}`);
+    } catch (error) {
+      throw this.explain(error, timeout);
+    }
+  }
+
+  /** Turns a fetch or body-read failure into one line. */
+  explain(error: unknown, timeout?: AbortSignal): unknown {
+    if (error instanceof FrameRefused) return error;
+    if (this.#signal?.aborted) return new Error("interrupted while waiting for the server");
+    const hint = "is `deno task rest:server` running there?";
+    if (timeout?.aborted || (error as Error)?.name === "TimeoutError") {
+      return new Error(
+        `no reply from ${this.endpoint} within ${this.#timeoutMs / 1000} s: ${hint}`,
+      );
+    }
+    // fetch rejects with "fetch failed" and the reason in its cause, e.g. "error
+    // sending request for url (...): client error (Connect): tcp connect
+    // error: Connection refused (os error 111)": keep the last clause.
+    let deepest = error as Error | undefined;
+    while (deepest?.cause instanceof Error) deepest = deepest.cause;
+    const message = deepest?.message ?? String(error);
+    const cause = message.split(": ").pop()!.replace(/ \(os error \d+\)$/, "");
+    return new Error(`${this.endpoint}: ${cause}: ${hint}`);
+  }
+
+  /** Reads a response body into `scratch` (its content-length when stated). */
+  async body(response: Response, scratch: Scratch): Promise<Uint8Array> {
+    try {
+      const length = Number(response.headers.get("content-length") ?? NaN);
+      if (!Number.isSafeInteger(length) || response.body === null) return await response.bytes();
+      return await scratch.readFrom(response.body, length);
+    } catch (error) {
+      throw this.explain(error);
+    }
+  }
+
+  close(): void {
+    this.#client?.close();
+  }
+}
+
+/** The frame index a reply says it carries (its `x-frame-index`), or `index`. */
+export function replyIndex(response: Response, index: number): number {
+  const claimed = Number(response.headers.get("x-frame-index") ?? index);
+  return Number.isSafeInteger(claimed) ? claimed : index;
+}
