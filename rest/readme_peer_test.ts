@@ -1,26 +1,11 @@
 // rest/README.md as a specification: a standard-library Python peer written
 // from it alone (testdata/readme_peer.py) against the real server.
 import assert from "node:assert/strict";
-import { ROOT, startServer } from "../testing/processes.ts";
+import { startServer } from "../testing/processes.ts";
+import { python, pythonMissing } from "../testing/python.ts";
 
-/** Debian's Python (the peer needs only its standard library). */
-const PYTHON = "/usr/bin/python3";
 const PEER = "rest/testdata/readme_peer.py";
-
-async function python(args: string[]) {
-  const output = await new Deno.Command(PYTHON, { args, cwd: ROOT, stdin: "null" }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-const missing = await python(["-c", "import http.client"]).then(
-  (r) => r.code === 0 ? undefined : `${PYTHON} cannot import http.client`,
-  () => `no ${PYTHON}`,
-);
+const missing = await pythonMissing();
 
 Deno.test({
   name: "rest: a Python peer written from rest/README.md alone is served as it says" +

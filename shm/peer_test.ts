@@ -1,19 +1,12 @@
 // The Python peer (standard library only), both ways, with /usr/bin/python3.
 import assert from "node:assert/strict";
+import { PYTHON, python, pythonMissing, type PythonRun } from "../testing/python.ts";
 import { lines, listNames, ROOT, runClient, startServer } from "../testing/processes.ts";
 
-const PYTHON = "/usr/bin/python3";
 const PEER = `${ROOT}shm/peer.py`;
-const hasPython = (() => {
-  try {
-    return Deno.statSync(PYTHON).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasPython) {
-  console.error(`shm peer tests skipped: they need ${PYTHON} (apt-get install python3)`);
-}
+const missing = await pythonMissing();
+if (missing) console.error(`shm peer tests skipped: ${missing}`);
+const hasPython = missing === undefined;
 const ignore = !hasPython;
 let count = 0;
 
@@ -25,10 +18,8 @@ function entries(name: string): string[] {
   return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`));
 }
 
-async function peer(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(PYTHON, { args: [PEER, ...args], cwd: ROOT }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function peer(args: string[]): Promise<PythonRun> {
+  return python([PEER, ...args]);
 }
 
 Deno.test({ name: "peer: the Python client against the Deno server", ignore }, async () => {

@@ -2,6 +2,7 @@
 // written from README.md alone, against the real server, posting frames of
 // random bytes; and a peer of the previous layout version, refused in one line.
 import assert from "node:assert/strict";
+import { python, pythonMissing, type PythonRun } from "../testing/python.ts";
 import { listNames, ROOT, startServer } from "../testing/processes.ts";
 import { parseSize } from "../common/frame.ts";
 import { requestRing, ringName } from "./doorway.ts";
@@ -9,18 +10,10 @@ import { ClientState, PREAMBLE, ringBytes, ringLayout, writeRingHeader } from ".
 import { sharedMemoryPlatform } from "./platform.ts";
 import { Ring } from "./ring.ts";
 
-const PYTHON = "/usr/bin/python3";
 const PEER = `${ROOT}shm/testdata/readme_peer.py`;
-const hasPython = (() => {
-  try {
-    return Deno.statSync(PYTHON).isFile;
-  } catch {
-    return false;
-  }
-})();
-if (!hasPython) {
-  console.error(`readme peer tests skipped: they need ${PYTHON} (apt-get install python3)`);
-}
+const missing = await pythonMissing();
+if (missing) console.error(`readme peer tests skipped: ${missing}`);
+const hasPython = missing === undefined;
 let count = 0;
 
 /** A segment name of its own for each test. */
@@ -33,12 +26,8 @@ function entries(name: string): string[] {
   return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`));
 }
 
-async function readmePeer(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(PYTHON, { args: [PEER, ...args], cwd: ROOT }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function readmePeer(args: string[]): Promise<PythonRun> {
+  return python([PEER, ...args]);
 }
 
 Deno.test({

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { freePort, pathExists, runClient, startServer, taskArgs } from "../testing/processes.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
+import { python, pythonMissing } from "../testing/python.ts";
 import { decodeHead, HEAD_BYTES, readFull } from "./wire.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
@@ -199,7 +200,7 @@ Deno.test("socket: bad flags exit with code 2 and one line", async () => {
 
 Deno.test({
   name: "socket: the standard-library Python peer of socket/README.md gets its frame back",
-  ignore: !(await pathExists("/usr/bin/python3")),
+  ignore: await pythonMissing() !== undefined,
   async fn() {
     const readme = await Deno.readTextFile(new URL("./README.md", import.meta.url));
     const peer = /```python\n([\s\S]*?)```/.exec(readme)?.[1];
@@ -210,10 +211,9 @@ Deno.test({
     try {
       // The README's peer as it is written, pointed at this test's server.
       const code = peer.replaceAll("/tmp/framebench-socket.sock", path) + "\nprint('echoed')\n";
-      const out = await new Deno.Command("/usr/bin/python3", { args: ["-c", code] }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, stderr);
-      assert.equal(new TextDecoder().decode(out.stdout).trim(), "echoed");
+      const run = await python(["-c", code]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout.trim(), "echoed");
     } finally {
       const stop = await server.stop();
       assert.equal(stop.stopped?.frames, 1, stop.stdout);

@@ -1,26 +1,11 @@
 // zmq/README.md as a specification: a Python peer written from it alone
 // (testdata/readme_peer.py, pyzmq) against the real server, over ipc and tcp.
 import assert from "node:assert/strict";
-import { freePort, ROOT, startServer } from "../testing/processes.ts";
+import { freePort, startServer } from "../testing/processes.ts";
+import { python, pythonMissing } from "../testing/python.ts";
 
-/** Debian's Python, which has python3-zmq (a python3 earlier on PATH may not). */
-const PYTHON = "/usr/bin/python3";
 const PEER = "zmq/testdata/readme_peer.py";
-
-async function python(args: string[]) {
-  const output = await new Deno.Command(PYTHON, { args, cwd: ROOT, stdin: "null" }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-const missing = await python(["-c", "import zmq"]).then(
-  (r) => r.code === 0 ? undefined : `${PYTHON} has no zmq module: apt-get install python3-zmq`,
-  () => `no ${PYTHON}`,
-);
+const missing = await pythonMissing({ zmq: "python3-zmq" });
 
 Deno.test({
   name: "zmq: a Python peer written from zmq/README.md alone is served as it says" +
