@@ -11,7 +11,7 @@
  */
 
 import { runMain, shutdownSignal } from "../common/cli.ts";
-import { type EchoTransport, reportResult, runEcho } from "../common/echo.ts";
+import { type FrameTransport, reportResult, type ReturnedFrame, runEcho } from "../common/echo.ts";
 import { CLIENT_FLAGS, type CommandSpec, parseClientFlags, usage } from "../common/flags.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { runtimeInfo } from "../common/record.ts";
@@ -23,17 +23,21 @@ const COMMAND: CommandSpec = {
 };
 
 /** A "transport" that is one memcpy into a receive buffer. */
-export class InProcessCopy implements EchoTransport {
+export class InProcessCopy implements FrameTransport {
   readonly endpoint = "in-process";
-  readonly #received: Uint8Array;
+  readonly #received: ReturnedFrame;
 
   constructor(geometry: FrameGeometry) {
-    this.#received = new Uint8Array(geometry.frameBytes);
+    this.#received = { frame: new Uint8Array(geometry.frameBytes) };
   }
 
-  roundTrip(frame: Uint8Array): Promise<Uint8Array> {
+  send(frame: Uint8Array): Promise<void> {
     // The one copy of the frame: what a receiver does to take it out of a transport.
-    this.#received.set(frame);
+    this.#received.frame.set(frame);
+    return Promise.resolve();
+  }
+
+  receive(): Promise<ReturnedFrame> {
     return Promise.resolve(this.#received);
   }
 

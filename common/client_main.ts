@@ -8,7 +8,7 @@
  */
 
 import { runMain, shutdownSignal } from "./cli.ts";
-import { type EchoTransport, type PipelinedTransport, reportResult, runEcho } from "./echo.ts";
+import { type FrameTransport, reportResult, runEcho } from "./echo.ts";
 import { type Endpoint, endpointFlag, type EndpointKind, parseEndpoint } from "./endpoint.ts";
 import {
   CLIENT_FLAGS,
@@ -38,7 +38,7 @@ export interface ClientCommand extends CommandSpec {
   /** The `--endpoint` default and the kinds of URL the transport takes. */
   endpoint: { default: string; kinds: readonly EndpointKind[] };
   /** Opens the transport; throws a one-line error when it cannot. */
-  connect(context: ClientContext): Promise<EchoTransport | PipelinedTransport>;
+  connect(context: ClientContext): Promise<FrameTransport>;
   /** Versions for the record. Default: the runtime's, no packages. */
   runtime?: () => RuntimeInfo;
 }

@@ -1,9 +1,9 @@
 /**
  * The echo loop every client runs, as in the original study: send frame i,
  * wait for it to come back whole, verify it, consume it, then send frame i+1;
- * or, for a {@linkcode PipelinedTransport}, the same with several frames in
- * flight. A transport only provides the round trip; measuring, verification,
- * progress and the window are done here, the same way for every transport.
+ * or the same with several frames in flight. A transport only sends and
+ * receives ({@linkcode FrameTransport}); measuring, verification, progress and
+ * the window are done here, the same way for every transport.
  *
  * @module
  */
@@ -32,50 +32,41 @@ export class FrameRefused extends Error {
   }
 }
 
+/** A frame that came back, as {@linkcode FrameTransport.receive} gives it. */
+export interface ReturnedFrame {
+  /** Its bytes; they need only stay valid until the next `receive()`. */
+  frame: Uint8Array;
+  /**
+   * The frame index the transport says it carries (from a reply's header),
+   * checked against the one expected. Default: the one expected.
+   */
+  index?: number;
+}
+
 /**
- * A transport's client doing one round trip at a time, as in the original
- * study: what most clients provide to {@linkcode runEcho}.
+ * A transport's client, as {@linkcode runEcho} drives it: frames go out with
+ * `send` and come back, in the order sent, from `receive`. With one frame in
+ * flight (the default) that is the original study's echo: send frame i,
+ * receive it back, then send frame i+1.
  */
-export interface EchoTransport {
+export interface FrameTransport {
   /** Where it is connected, as a URL (`ipc:///tmp/x.sock`, `tcp://127.0.0.1:5555`). */
   readonly endpoint: string;
   /**
-   * Sends `frame` (frame number `index`) and resolves with the frame that came
-   * back. The returned bytes need only stay valid until the next call. Rejects
-   * with {@linkcode FrameRefused} when the server refused this frame (the run
-   * goes on), with any other error when the transport is broken (the run ends).
+   * Most frames sent and not yet received. Default: 1. Below the frame
+   * source's pool size (8 by default), since frame `i + poolSize` reuses the
+   * bytes of frame `i`: a frame's bytes stay as they are until it is back.
    */
-  roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array>;
-  /**
-   * Verifies a frame that came back, when it cannot equal the one sent byte
-   * for byte (a lossy codec). Default: {@linkcode checkFrame} against the
-   * frame source.
-   */
-  check?(frame: Uint8Array, index: number): FrameError | undefined;
-  /** Releases everything the transport holds. */
-  close(): void | Promise<void>;
-}
-
-/**
- * A transport's client that keeps several round trips in flight: frames are
- * sent ahead and come back in the order they were sent.
- */
-export interface PipelinedTransport {
-  /** Where it is connected, as a URL. */
-  readonly endpoint: string;
-  /**
-   * Most round trips outstanding at once; below the frame source's pool size
-   * (8 by default), since frame `i + poolSize` reuses the bytes of frame `i`.
-   */
-  readonly inFlight: number;
-  /** Starts the round trip of `frame` (frame number `index`). */
+  readonly inFlight?: number;
+  /** Sends `frame` (frame number `index`), or starts to. */
   send(frame: Uint8Array, index: number): Promise<void>;
   /**
-   * Resolves with the next frame that came back (the oldest outstanding) and
-   * the index the transport says it has; its bytes need only stay valid until
-   * the next call. Rejects as {@linkcode EchoTransport.roundTrip} does.
+   * Resolves with the next frame that came back (the oldest outstanding).
+   * Rejects with {@linkcode FrameRefused} when the server refused that frame
+   * (the run goes on), with any other error when the transport is broken
+   * (the run ends).
    */
-  receive(): Promise<{ index: number; frame: Uint8Array }>;
+  receive(): Promise<ReturnedFrame>;
   /**
    * Verifies a frame that came back, when it cannot equal the one sent byte
    * for byte (a lossy codec). Default: {@linkcode checkFrame} against the
@@ -84,10 +75,6 @@ export interface PipelinedTransport {
   check?(frame: Uint8Array, index: number): FrameError | undefined;
   /** Releases everything the transport holds. */
   close(): void | Promise<void>;
-}
-
-function isPipelined(t: EchoTransport | PipelinedTransport): t is PipelinedTransport {
-  return "receive" in t;
 }
 
 /** What {@linkcode runEcho} takes besides the transport; every field has a default. */
@@ -123,7 +110,7 @@ function stderrLine(line: string): void {
  * throw: a failed run still returns the figures measured up to then.
  */
 export async function runEcho(
-  transport: EchoTransport | PipelinedTransport,
+  transport: FrameTransport,
   run: EchoRun = {},
 ): Promise<ResultRecord> {
   const options: ClientOptions = { ...DEFAULT_CLIENT_OPTIONS, ...run.options };
@@ -155,7 +142,7 @@ export async function runEcho(
       const { openDisplay } = await import("./display.ts");
       display = await openDisplay(options.geometry, `framebench: ${label}`);
     }
-    const inFlight = isPipelined(transport) ? transport.inFlight : 1;
+    const inFlight = transport.inFlight ?? 1;
     if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight >= source.poolSize) {
       throw new Error(`in flight must be 1 to ${source.poolSize - 1}, got ${inFlight}`);
     }
@@ -178,22 +165,20 @@ export async function runEcho(
           reason = "window closed";
         }
       }
-      // Keep up to inFlight round trips outstanding (one for an EchoTransport).
+      // Keep up to inFlight frames outstanding (one: the study's echo).
       while (!stopping && sent - done < inFlight) {
         sentAt[sent % source.poolSize] = performance.now();
-        if (isPipelined(transport)) await transport.send(source.frame(sent), sent);
+        await transport.send(source.frame(sent), sent);
         sent++;
       }
       if (done === sent) continue;
       const index = done++;
       let received: Uint8Array;
-      let claimed = index;
+      let claimed: number;
       try {
-        if (isPipelined(transport)) {
-          ({ index: claimed, frame: received } = await transport.receive());
-        } else {
-          received = await transport.roundTrip(source.frame(index), index);
-        }
+        const back = await transport.receive();
+        received = back.frame;
+        claimed = back.index ?? index;
       } catch (error) {
         if (!(error instanceof FrameRefused)) throw error;
         count("refused", `frame ${index}: refused: ${error.message}`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type EchoTransport, FrameRefused, type PipelinedTransport, runEcho } from "./echo.ts";
+import { FrameRefused, type FrameTransport, runEcho } from "./echo.ts";
 import { parseClientFlags } from "./flags.ts";
 import { runtimeInfo } from "./record.ts";
 
@@ -9,13 +9,42 @@ const options = (frames: number) =>
     .options;
 const quiet = () => {};
 
+/**
+ * A transport with one frame in flight, from a function that takes a frame
+ * and gives the one that comes back.
+ */
+function oneAtATime(
+  roundTrip: (frame: Uint8Array, index: number) => Promise<Uint8Array>,
+): FrameTransport {
+  let back: Promise<Uint8Array> = Promise.resolve(new Uint8Array());
+  return {
+    endpoint: "fake://",
+    send(frame, index) {
+      back = roundTrip(frame, index);
+      back.catch(() => {}); // seen by receive()
+      return Promise.resolve();
+    },
+    receive: async () => ({ frame: await back }),
+    close() {},
+  };
+}
+
 /** Echoes a copy of each frame, with faults injected at chosen frames. */
-class FakeEcho implements EchoTransport {
+class FakeEcho implements FrameTransport {
   readonly endpoint = "fake://";
   closed = false;
   constructor(readonly faults: Record<number, "refuse" | "flip" | "stale" | "die"> = {}) {}
   #last = new Uint8Array();
-  roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
+  #back: Promise<Uint8Array> = Promise.resolve(new Uint8Array());
+  send(frame: Uint8Array, index: number): Promise<void> {
+    this.#back = this.#roundTrip(frame, index);
+    this.#back.catch(() => {}); // seen by receive()
+    return Promise.resolve();
+  }
+  async receive() {
+    return { frame: await this.#back };
+  }
+  #roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
     const fault = this.faults[index];
     if (fault === "refuse") return Promise.reject(new FrameRefused("no thanks"));
     if (fault === "die") return Promise.reject(new Error("peer vanished"));
@@ -87,14 +116,10 @@ Deno.test("runEcho() reports a broken transport as failed, with what it measured
 
 Deno.test("runEcho() stops as interrupted when its signal aborts", async () => {
   const controller = new AbortController();
-  const transport: EchoTransport = {
-    endpoint: "fake://",
-    roundTrip(frame: Uint8Array, index: number) {
-      if (index === 5) controller.abort();
-      return Promise.resolve(frame.slice());
-    },
-    close() {},
-  };
+  const transport = oneAtATime((frame, index) => {
+    if (index === 5) controller.abort();
+    return Promise.resolve(frame.slice());
+  });
   const r = await runEcho(transport, {
     transport: "fake",
     options: options(1000),
@@ -107,7 +132,7 @@ Deno.test("runEcho() stops as interrupted when its signal aborts", async () => {
 });
 
 /** Keeps frames in a queue: several in flight, returned in order. */
-class FakePipeline implements PipelinedTransport {
+class FakePipeline implements FrameTransport {
   readonly endpoint = "fake://";
   readonly queue: { index: number; frame: Uint8Array }[] = [];
   maxOutstanding = 0;
@@ -160,11 +185,7 @@ Deno.test("runEcho() refuses an inFlight the frame pool cannot hold", async () =
 });
 
 Deno.test("runEcho() ends a run whose every frame is refused when its time is up", async () => {
-  const transport: EchoTransport = {
-    endpoint: "fake://",
-    roundTrip: () => Promise.reject(new FrameRefused("never")),
-    close() {},
-  };
+  const transport = oneAtATime(() => Promise.reject(new FrameRefused("never")));
   for (const warmup of [0, 0.1]) {
     const opts = { ...options(1000), seconds: 0.2, warmup };
     const r = await runEcho(transport, {
@@ -182,11 +203,7 @@ Deno.test("runEcho() ends a run whose every frame is refused when its time is up
 Deno.test("runEcho() lets timers and signals through when the transport never waits", async () => {
   // Resolves at once, like the baseline or shared memory: without turns of the
   // event loop the timer below would never fire and the run would not stop.
-  const transport: EchoTransport = {
-    endpoint: "fake://",
-    roundTrip: (frame: Uint8Array) => Promise.resolve(frame),
-    close() {},
-  };
+  const transport = oneAtATime((frame) => Promise.resolve(frame));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 100);
   const started = performance.now();

@@ -10,10 +10,10 @@
  * - {@linkcode checkFrame}: verification of a received frame (size, index,
  *   torn, every byte).
  * - {@linkcode Meter}: warm-up, fps, MB/s, latency percentiles, CPU per frame.
- * - {@linkcode runEcho} with an {@linkcode EchoTransport} (one frame in
- *   flight) or a {@linkcode PipelinedTransport} (several): the measured echo
- *   loop, with verification, progress, the window and the result record; every
- *   option has a default, so a script names only what it changes.
+ * - {@linkcode runEcho} with a {@linkcode FrameTransport} (it sends and
+ *   receives frames, one or several in flight): the measured echo loop, with
+ *   verification, progress, the window and the result record; every option
+ *   has a default, so a script names only what it changes.
  * - {@linkcode encodeProperties}: the 32-byte frame properties header that
  *   the socket, ZeroMQ and shared-memory transports send.
  * - {@linkcode parseEndpoint}: `--endpoint` URLs (`unix://`, `tcp://`, ...).
@@ -31,15 +31,16 @@
  *
  * @example Measure a transport of your own (see examples/ for whole scripts)
  * ```ts
- * import { type EchoTransport, formatSummary, parseSize, runEcho } from "./mod.ts";
+ * import { formatSummary, type FrameTransport, parseSize, runEcho } from "./mod.ts";
  * const geometry = parseSize("720p");
  * const received = new Uint8Array(geometry.frameBytes);
- * const copy: EchoTransport = {
+ * const copy: FrameTransport = {
  *   endpoint: "in-process",
- *   roundTrip(frame) {
+ *   send(frame) {
  *     received.set(frame); // your transport here
- *     return Promise.resolve(received);
+ *     return Promise.resolve();
  *   },
+ *   receive: () => Promise.resolve({ frame: received }),
  *   close() {},
  * };
  * console.log(formatSummary(await runEcho(copy, { options: { geometry, seconds: 1 } })));
@@ -62,9 +63,9 @@ export { checkFrame, checkStamps, type FrameError, type FrameErrorKind } from ".
 export { type LatencySummary, Meter, type MeterOptions, type MeterSummary } from "./meter.ts";
 export {
   type EchoRun,
-  type EchoTransport,
   FrameRefused,
-  type PipelinedTransport,
+  type FrameTransport,
+  type ReturnedFrame,
   runEcho,
 } from "./echo.ts";
 export { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";

@@ -13,26 +13,38 @@
  */
 
 import { parseArgs } from "node:util";
-import { type EchoTransport, formatSummary, parseSize, runEcho } from "../common/mod.ts";
+import {
+  formatSummary,
+  type FrameTransport,
+  parseSize,
+  type ReturnedFrame,
+  runEcho,
+} from "../common/mod.ts";
 
 /** The worker: sends every frame straight back, moving its buffer. */
 const ECHO = "self.onmessage = (event) => self.postMessage(event.data, [event.data.buffer]);";
 
 /** Frames to a worker thread and back. */
-export class WorkerEcho implements EchoTransport {
+export class WorkerEcho implements FrameTransport {
   readonly endpoint = "worker://echo";
   readonly #worker = new Worker(
     URL.createObjectURL(new Blob([ECHO], { type: "text/javascript" })),
     { type: "module" },
   );
 
-  roundTrip(frame: Uint8Array): Promise<Uint8Array> {
-    const { promise, resolve, reject } = Promise.withResolvers<Uint8Array>();
-    this.#worker.onmessage = (event) => resolve(event.data);
-    this.#worker.onerror = (event) => reject(new Error(event.message));
+  #back = Promise.withResolvers<ReturnedFrame>();
+
+  send(frame: Uint8Array): Promise<void> {
+    const back = this.#back = Promise.withResolvers<ReturnedFrame>();
+    this.#worker.onmessage = (event) => back.resolve({ frame: event.data });
+    this.#worker.onerror = (event) => back.reject(new Error(event.message));
     const moved = frame.slice(); // the one copy of the frame, into a buffer that can move
     this.#worker.postMessage(moved, [moved.buffer]);
-    return promise;
+    return Promise.resolve();
+  }
+
+  receive(): Promise<ReturnedFrame> {
+    return this.#back.promise;
   }
 
   close(): void {

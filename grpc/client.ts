@@ -29,7 +29,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { runMain, shutdownSignal } from "../common/cli.ts";
-import { FrameRefused, type PipelinedTransport, reportResult, runEcho } from "../common/echo.ts";
+import { FrameRefused, type FrameTransport, reportResult, runEcho } from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
   type CommandSpec,
@@ -136,7 +136,7 @@ function handled<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** One `Echo` call per frame, up to `inFlight` at once. */
-export class GrpcUnaryEcho implements PipelinedTransport {
+export class GrpcUnaryEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
   readonly #target: Endpoint;
@@ -203,7 +203,7 @@ interface StreamCall {
 }
 
 /** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
-export class GrpcStreamEcho implements PipelinedTransport {
+export class GrpcStreamEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
   readonly #target: Endpoint;

@@ -27,12 +27,7 @@
  */
 
 import { runMain, shutdownSignal } from "../common/cli.ts";
-import {
-  type EchoTransport,
-  type PipelinedTransport,
-  reportResult,
-  runEcho,
-} from "../common/echo.ts";
+import { type FrameTransport, reportResult, type ReturnedFrame, runEcho } from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
   type CommandSpec,
@@ -114,43 +109,13 @@ export interface RestEchoOptions {
   progress?: (line: string) => void;
 }
 
-/** The REST client, one round trip at a time. */
-class RestEcho implements EchoTransport {
-  readonly endpoint: string;
-  readonly #link: HttpLink;
-  readonly #exchange: Exchange;
-  /** The variant's own verification (JPEG: stamps and PSNR); byte for byte otherwise. */
-  readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
-
-  constructor(link: HttpLink, exchange: Exchange) {
-    this.endpoint = link.endpoint;
-    this.#link = link;
-    this.#exchange = exchange;
-    if (exchange.check) this.check = (frame, index) => exchange.check!(frame, index);
-  }
-
-  async roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
-    const response = await this.#exchange.request(frame, index);
-    return (await this.#exchange.reply(response, index)).frame;
-  }
-
-  /** Figures of the variant for the result record. */
-  figures(): Record<string, unknown> {
-    return this.#exchange.figures();
-  }
-
-  close(): void {
-    this.#link.close();
-  }
-}
-
 /**
- * The REST client with several round trips in flight: each request goes out
- * at once (fetch has copied its body, so the frame may be reused), the
- * runtime's pool opens one keep-alive connection per outstanding request,
- * and the replies are read in the order the frames were sent.
+ * The REST client: each request goes out at once (fetch has copied its body,
+ * so the frame may be reused), and the replies are read in the order the
+ * frames were sent. With several frames in flight the runtime's pool opens one
+ * keep-alive connection per outstanding request.
  */
-class RestPipeline implements PipelinedTransport {
+class RestClient implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
   readonly #link: HttpLink;
@@ -174,7 +139,7 @@ class RestPipeline implements PipelinedTransport {
     return Promise.resolve();
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     const next = this.#pending.shift();
     if (!next) throw new Error("receive() with nothing in flight");
     return await this.#exchange.reply(await next.response, next.index);
@@ -192,7 +157,7 @@ class RestPipeline implements PipelinedTransport {
 }
 
 /** A REST transport for runEcho, with the figures of its variant for the record. */
-export type RestTransport = (EchoTransport | PipelinedTransport) & {
+export type RestTransport = FrameTransport & {
   /** Figures of the variant (JPEG size and PSNR, body size) for the result record. */
   figures(): Record<string, unknown>;
 };
@@ -229,8 +194,7 @@ export async function restEcho(options: RestEchoOptions): Promise<RestTransport>
       break;
     }
   }
-  const inFlight = options.inFlight ?? 1;
-  return inFlight > 1 ? new RestPipeline(link, exchange, inFlight) : new RestEcho(link, exchange);
+  return new RestClient(link, exchange, options.inFlight ?? 1);
 }
 
 function only(args: readonly string[], flag: string, variants: readonly string[], variant: string) {

@@ -18,7 +18,7 @@ export interface Exchange {
   request(frame: Uint8Array, index: number): Promise<Response>;
   /** Reads and checks the reply to frame `index`: the frame and the index it claims. */
   reply(response: Response, index: number): Promise<{ index: number; frame: Uint8Array }>;
-  /** Verifies a frame that came back, for a lossy variant (see {@linkcode EchoTransport.check}). */
+  /** Verifies a frame that came back, for a lossy variant (see {@linkcode FrameTransport.check}). */
   check?(frame: Uint8Array, index: number): FrameError | undefined;
   /** Figures for the result record. */
   figures(): Record<string, unknown>;

@@ -25,7 +25,13 @@
  */
 
 import { runMain, shutdownSignal } from "../common/cli.ts";
-import { FrameRefused, type PipelinedTransport, reportResult, runEcho } from "../common/echo.ts";
+import {
+  FrameRefused,
+  type FrameTransport,
+  reportResult,
+  type ReturnedFrame,
+  runEcho,
+} from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
   type CommandSpec,
@@ -171,7 +177,7 @@ async function connectRing(options: ShmEchoOptions): Promise<Connection> {
  * its slot. It connects on the first frame, so that a missing server ends the
  * run with a result record that says why.
  */
-export class ShmEcho implements PipelinedTransport {
+export class ShmEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
   readonly #options: ShmEchoOptions;
@@ -273,7 +279,7 @@ export class ShmEcho implements PipelinedTransport {
     );
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     const { ring, zmq } = this.#connection!;
     // Frames may be ready every time: let signals and timers in now and then.
     await this.#turns.maybeYield();

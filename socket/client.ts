@@ -15,7 +15,7 @@
  */
 
 import { type ClientCommand, clientMain } from "../common/client_main.ts";
-import type { PipelinedTransport } from "../common/echo.ts";
+import type { FrameTransport, ReturnedFrame } from "../common/echo.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
@@ -38,7 +38,7 @@ export interface SocketEchoOptions {
 }
 
 /** A stream socket to the socket server, with frames in flight. */
-export class SocketEcho implements PipelinedTransport {
+export class SocketEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
   readonly #conn: Deno.Conn;
@@ -84,7 +84,7 @@ export class SocketEcho implements PipelinedTransport {
     return Promise.resolve();
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     const head = this.#reply.subarray(0, HEAD_BYTES);
     await this.#within(
       readFull(this.#conn, head).then((more) => {

@@ -13,7 +13,7 @@
  */
 
 import { type ClientCommand, clientMain } from "../common/client_main.ts";
-import { type EchoTransport, FrameRefused } from "../common/echo.ts";
+import { FrameRefused, type FrameTransport, type ReturnedFrame } from "../common/echo.ts";
 import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
@@ -36,8 +36,8 @@ export interface ZmqEchoOptions {
 
 const decoder = new TextDecoder();
 
-/** A REQ socket doing one frame round trip at a time. */
-export class ZmqEcho implements EchoTransport {
+/** A REQ socket: one frame in flight, the study's echo. */
+export class ZmqEcho implements FrameTransport {
   readonly endpoint: string;
   readonly #geometry: FrameGeometry;
   readonly #timeoutMs: number;
@@ -47,6 +47,8 @@ export class ZmqEcho implements EchoTransport {
   readonly #buffers: IpcBuffers | undefined;
   readonly #properties = new Uint8Array(PROPERTIES_BYTES);
   #reply: Message[] = [];
+  /** When the reply to the frame sent is due, at the latest. */
+  #deadline = 0;
 
   constructor(options: ZmqEchoOptions) {
     const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, ["ipc"]);
@@ -64,7 +66,7 @@ export class ZmqEcho implements EchoTransport {
     this.#socket.connect(this.endpoint);
   }
 
-  async roundTrip(frame: Uint8Array, index: number): Promise<Uint8Array> {
+  async send(frame: Uint8Array, index: number): Promise<void> {
     for (const part of this.#reply) part.close();
     this.#reply = [];
     this.#buffers?.update();
@@ -84,9 +86,12 @@ export class ZmqEcho implements EchoTransport {
     // are not touched again before the reply is in, by which time the server
     // has the whole request, so the send is over.
     const request = [Message.wrap(this.#properties), Message.wrap(frame)];
-    const deadline = performance.now() + this.#timeoutMs;
-    while (!this.#socket.sendParts(request)) await this.#waitUntil(deadline, ZMQ.POLLOUT);
-    await this.#waitUntil(deadline, ZMQ.POLLIN);
+    this.#deadline = performance.now() + this.#timeoutMs;
+    while (!this.#socket.sendParts(request)) await this.#waitUntil(this.#deadline, ZMQ.POLLOUT);
+  }
+
+  async receive(): Promise<ReturnedFrame> {
+    await this.#waitUntil(this.#deadline, ZMQ.POLLIN);
     const parts = this.#socket.receiveParts()!;
     this.#reply = parts;
     if (parts.length === 1) {
@@ -98,7 +103,8 @@ export class ZmqEcho implements EchoTransport {
       throw new FrameRefused(reason);
     }
     if (parts.length !== 2) throw new FrameRefused(`reply of ${parts.length} parts, expected 2`);
-    return parts[1].bytes;
+    // The reply, verified where libzmq received it: no copy.
+    return { frame: parts[1].bytes };
   }
 
   async #waitUntil(deadline: number, events: number): Promise<void> {
