@@ -12,11 +12,11 @@
 
 import { runMain, shutdownSignal } from "../common/cli.ts";
 import { type FrameTransport, reportResult, type ReturnedFrame, runEcho } from "../common/echo.ts";
-import { CLIENT_FLAGS, type CommandSpec, parseClientFlags, usage } from "../common/flags.ts";
+import { CLIENT_FLAGS, type ClientSpec, parseClientFlags, usage } from "../common/flags.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { runtimeInfo } from "../common/record.ts";
 
-const COMMAND: CommandSpec = {
+const COMMAND: ClientSpec = {
   name: "baseline",
   summary: "Copies, verifies and consumes frames in one process: the ceiling for every transport.",
   variants: ["copy"],

@@ -13,7 +13,7 @@ import { type Endpoint, endpointFlag, type EndpointKind, parseEndpoint } from ".
 import {
   CLIENT_FLAGS,
   type ClientOptions,
-  type CommandSpec,
+  type ClientSpec,
   parseClientFlags,
   usage,
 } from "./flags.ts";
@@ -32,7 +32,7 @@ export interface ClientContext {
 }
 
 /** A transport's client, as {@linkcode clientMain} runs it. */
-export interface ClientCommand extends CommandSpec {
+export interface ClientCommand extends ClientSpec {
   /** Transport name in the result record, e.g. `socket`. */
   transport: string;
   /** The `--endpoint` default and the kinds of URL the transport takes. */
@@ -45,7 +45,7 @@ export interface ClientCommand extends CommandSpec {
 
 /** Runs `command` as a script: parses `Deno.args`, measures, prints, exits. */
 export function clientMain(command: ClientCommand): Promise<never> {
-  const spec: CommandSpec = {
+  const spec: ClientSpec = {
     ...command,
     flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
   };

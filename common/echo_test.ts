@@ -3,7 +3,7 @@ import { FrameRefused, type FrameTransport, runEcho } from "./echo.ts";
 import { parseClientFlags } from "./flags.ts";
 import { runtimeInfo } from "./record.ts";
 
-const COMMAND = { name: "test:client", summary: "test" };
+const COMMAND = { name: "test:client", summary: "test", variants: ["default"] };
 const options = (frames: number) =>
   parseClientFlags(["--size", "32x24", "--warmup", "0", "--frames", String(frames)], COMMAND)
     .options;

@@ -41,6 +41,12 @@ export interface CommandSpec {
   flags?: FlagSpecs;
 }
 
+/** A client script: a command with its variants, whose names have the type `V`. */
+export interface ClientSpec<V extends string = string> extends CommandSpec {
+  /** The variants that `--variant` accepts, one at least; the first is the default. */
+  variants: readonly V[];
+}
+
 /** The flags every client takes. */
 export const CLIENT_FLAGS: FlagSpecs = {
   size: {
@@ -68,8 +74,8 @@ export const SERVER_FLAGS: FlagSpecs = {
   help: { type: "boolean", description: "print this help" },
 };
 
-/** Options shared by every client. */
-export interface ClientOptions {
+/** Options shared by every client; `V` is the type of its variants' names. */
+export interface ClientOptions<V extends string = string> {
   /** Frame geometry (`--size`). Default: 1920x1080 rgb24. */
   geometry: FrameGeometry;
   /** Seconds measured after the warm-up (`--seconds`). Default: 5. */
@@ -79,7 +85,7 @@ export interface ClientOptions {
   /** Stop after this many measured frames (`--frames`). Default: no limit. */
   frames?: number;
   /** The transport's variant (`--variant`). Default: the first in the command's list. */
-  variant: string;
+  variant: V;
   /** Seconds to wait for one reply before giving up (`--timeout`). Default: 5. */
   timeout: number;
   /** Show the frames in a window (`--display`). Default: false. */
@@ -153,12 +159,16 @@ export function numberFlag(
  * Parses a client's flags. Throws {@linkcode UsageError} for an unknown flag
  * or a bad value.
  */
-export function parseClientFlags(args: string[], command: CommandSpec): Parsed<ClientOptions> {
+export function parseClientFlags<V extends string>(
+  args: string[],
+  command: ClientSpec<V>,
+): Parsed<ClientOptions<V>> {
   const v = parse(args, command, CLIENT_FLAGS);
-  const variants = command.variants ?? ["default"];
-  const variant = (v.variant as string | undefined) ?? variants[0];
-  if (!variants.includes(variant)) {
-    throw new UsageError(`--variant must be one of ${variants.join(", ")}, got "${variant}"`);
+  const { variants } = command;
+  const given = (v.variant as string | undefined) ?? variants[0];
+  const variant = variants.find((name) => name === given);
+  if (variant === undefined) {
+    throw new UsageError(`--variant must be one of ${variants.join(", ")}, got "${given}"`);
   }
   let geometry: FrameGeometry;
   try {
@@ -166,7 +176,7 @@ export function parseClientFlags(args: string[], command: CommandSpec): Parsed<C
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const options: ClientOptions = {
+  const options: ClientOptions<V> = {
     geometry,
     seconds: numberFlag("seconds", v.seconds),
     warmup: numberFlag("warmup", v.warmup, { inclusive: true }),

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import {
   CLIENT_FLAGS,
-  type CommandSpec,
+  type ClientSpec,
   parseClientFlags,
   parseServerFlags,
   usage,
   UsageError,
 } from "./flags.ts";
 
-const command: CommandSpec = {
+const command: ClientSpec = {
   name: "demo:client",
   summary: "A demo.",
   variants: ["fast", "slow"],

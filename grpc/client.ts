@@ -32,7 +32,7 @@ import { runMain, shutdownSignal } from "../common/cli.ts";
 import { FrameRefused, type FrameTransport, reportResult, runEcho } from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
-  type CommandSpec,
+  type ClientSpec,
   numberFlag,
   parseClientFlags,
   usage,
@@ -61,7 +61,7 @@ export type Variant = typeof VARIANTS[number];
 /** Frames in flight on a stream by default (chosen by measurement, see README.md). */
 export const DEFAULT_STREAM_IN_FLIGHT = 3;
 
-const COMMAND: CommandSpec = {
+const COMMAND: ClientSpec<Variant> = {
   name: "grpc:client",
   summary: "Sends frames to `deno task grpc:server` over gRPC and verifies the echo.",
   variants: VARIANTS,
@@ -356,7 +356,7 @@ if (import.meta.main) {
     const { help, options, flags } = parseClientFlags(args, COMMAND);
     if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
     quietGrpcLog();
-    const variant = options.variant as Variant;
+    const { variant } = options;
     const endpoint = parseEndpoint(flags);
     const { inFlight, chunkBytes } = streamFlags(variant, flags);
     const signal = shutdownSignal();

@@ -30,7 +30,7 @@ import { runMain, shutdownSignal } from "../common/cli.ts";
 import { type FrameTransport, reportResult, type ReturnedFrame, runEcho } from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
-  type CommandSpec,
+  type ClientSpec,
   numberFlag,
   parseClientFlags,
   usage,
@@ -53,7 +53,7 @@ export const VARIANTS = ["raw", "multipart", "base64", "hex", "jpeg"] as const;
 /** One variant. */
 export type RestVariant = typeof VARIANTS[number];
 
-const COMMAND: CommandSpec = {
+const COMMAND: ClientSpec<RestVariant> = {
   name: "rest:client",
   summary: "Sends frames to `deno task rest:server` over HTTP and verifies the echo.",
   variants: VARIANTS,
@@ -209,7 +209,7 @@ if (import.meta.main) {
   runMain(COMMAND.name, async (args) => {
     const { help, options, flags } = parseClientFlags(args, COMMAND);
     if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
-    const variant = options.variant as RestVariant;
+    const { variant } = options;
     const endpoint = parseEndpoint(flags, args);
     if (endpoint.kind === "tcp" && endpoint.port === 0) {
       throw new UsageError("--port must be > 0 for a client");

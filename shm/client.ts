@@ -34,7 +34,7 @@ import {
 } from "../common/echo.ts";
 import {
   CLIENT_FLAGS,
-  type CommandSpec,
+  type ClientSpec,
   numberFlag,
   parseClientFlags,
   usage,
@@ -79,7 +79,7 @@ export const DEFAULT_SLOTS = 2;
 /** Most frames in flight: below the frame source's pool of 8. */
 const MAX_IN_FLIGHT = 7;
 
-const COMMAND: CommandSpec = {
+const COMMAND: ClientSpec<ShmVariant> = {
   name: "shm:client",
   summary:
     "Sends frames through shared memory to `deno task shm:server` and verifies each in place.",
@@ -373,7 +373,7 @@ if (import.meta.main) {
       throw new UsageError(`--slots must be at most ${MAX_SLOTS}, got ${slots}`);
     }
     const signal = shutdownSignal();
-    const variant = options.variant as ShmVariant;
+    const { variant } = options;
     const source = new FrameSource(options.geometry);
     const transport = new ShmEcho({
       source,
