@@ -59,9 +59,10 @@ export class SocketWriter {
 
   async #run(): Promise<void> {
     this.#busy = true;
+    let batch: Pending[] = [];
     try {
       while (this.#queue.length > 0 && !this.#failure) {
-        const batch = this.#queue.splice(0);
+        batch = this.#queue.splice(0);
         for (const { parts } of batch) {
           for (const part of parts) {
             if (part.length < SMALL_BYTES) {
@@ -76,9 +77,11 @@ export class SocketWriter {
         }
         await this.#flush();
         for (const p of batch) p.resolve();
+        batch = [];
       }
     } catch (error) {
       this.fail(error instanceof Error ? error : new Error(String(error)));
+      for (const p of batch) p.reject(this.#failure!);
     } finally {
       this.#busy = false;
       this.#used = 0;
