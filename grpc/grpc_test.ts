@@ -573,6 +573,42 @@ for (const impl of IMPLS) {
     }
   });
 
+  Deno.test(`grpc (${impl}): a message prefix of 2 GiB is refused at once, before anything is buffered`, async () => {
+    const port = freePort();
+    const server = await startServer("grpc:server", [...I, "--port", String(port)]);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const request = session.request({
+        ":method": "POST",
+        ":path": `/${SERVICE_NAME}/Echo`,
+        "content-type": "application/grpc",
+        "te": "trailers",
+      });
+      // The length prefix says 2 GiB - 1; only a few bytes follow, and the
+      // request stays open: the refusal must not wait for the rest.
+      request.write(Buffer.from([0, 0x7f, 0xff, 0xff, 0xff, 1, 2, 3]));
+      const { promise, resolve } = Promise.withResolvers<http2.IncomingHttpHeaders>();
+      request.on("trailers", resolve);
+      request.on("response", (headers) => {
+        if (headers["grpc-status"] !== undefined) resolve(headers); // trailers-only
+      });
+      request.on("error", () => {});
+      request.resume();
+      const trailers = await promise;
+      assert.equal(trailers["grpc-status"], String(grpc.status.RESOURCE_EXHAUSTED));
+      assert.match(
+        decodeURIComponent(String(trailers["grpc-message"])),
+        /^Received message larger than max \(2147483647 vs \d+\)$/,
+      );
+      request.close();
+    } finally {
+      session.destroy();
+      const stop = await server.stop();
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(stop.stopped?.refused, 1);
+    }
+  });
+
   Deno.test(`grpc (${impl}): a client with no server fails at once and says so in one line`, async () => {
     const port = String(freePort());
     for (const variant of ["unary", "stream"]) {

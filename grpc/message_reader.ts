@@ -135,7 +135,7 @@ export class MessageReader implements DataSink {
       // Refused before any of it is buffered.
       this.#fail(
         Status.RESOURCE_EXHAUSTED,
-        `Received message larger than max (${length} vs. ${this.#options.maxBytes})`,
+        `Received message larger than max (${length} vs ${this.#options.maxBytes})`,
       );
       return;
     }
