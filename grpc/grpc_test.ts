@@ -609,6 +609,33 @@ for (const impl of IMPLS) {
     }
   });
 
+  Deno.test(`grpc (${impl}): peers that connect and leave at once (a port check) do not disturb the server`, async () => {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/echo.sock`;
+    const server = await startServer("grpc:server", [...I, "--unix", path]);
+    const hello = Uint8Array.from([
+      ...new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+      ...[0, 0, 0, 4, 0, 0, 0, 0, 0], // SETTINGS
+      ...[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8], // PING
+    ]);
+    try {
+      for (let i = 0; i < 40; i++) {
+        const conn = await Deno.connect({ transport: "unix", path });
+        // Half of them say hello first, so that the server has answers to
+        // write to a peer that is gone (EPIPE).
+        if (i % 2) await conn.write(hello).catch(() => {});
+        conn.close();
+      }
+      const run = await runClient("grpc:client", [...I, "--unix", path, ...SMALL, "--frames", "5"]);
+      assert.equal(run.code, 0, run.stderr);
+    } finally {
+      const stop = await server.stop();
+      assert.equal(stop.code, 0, stop.stderr);
+      assert.equal(stop.stderr.includes("Uncaught"), false, stop.stderr);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   Deno.test(`grpc (${impl}): a client with no server fails at once and says so in one line`, async () => {
     const port = String(freePort());
     for (const variant of ["unary", "stream"]) {

@@ -370,8 +370,16 @@ export class Http2Connection {
     this.#done.resolve();
   }
 
+  /**
+   * Queues `parts` for the socket. The promise is marked handled here: a
+   * write that fails (the peer went away) closes the connection through the
+   * read loop, and a caller that does not wait for it must not crash the
+   * process with an unhandled rejection.
+   */
   #send(parts: Uint8Array[]): Promise<void> {
-    return this.#writer.write(parts);
+    const written = this.#writer.write(parts);
+    written.catch(() => {});
+    return written;
   }
 
   #endLocal(stream: Http2Stream): void {

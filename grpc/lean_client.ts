@@ -177,11 +177,25 @@ export class LeanStreamEcho implements PipelinedTransport {
       return; // receive() reports it
     }
     for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
-      try {
-        // Resolves once written: the frame's bytes are then free again.
-        await call.send([this.#codec.encodeHead(message), message.pixels], false);
-      } catch {
-        return; // the call ended: receive() reports how
+      // Resolves once written (the frame's bytes are then free again); a
+      // server that stops reading (hung) leaves it waiting for flow-control
+      // window, so it has the reply timeout too.
+      const sent = call.send([this.#codec.encodeHead(message), message.pixels], false);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), this.#timeoutSeconds * 1000);
+      });
+      const outcome = await Promise.race([
+        sent.then(() => "sent" as const, () => "ended" as const),
+        late,
+      ]);
+      clearTimeout(timer);
+      if (outcome === "ended") return; // the call ended: receive() reports how
+      if (outcome === "late") {
+        call.cancel();
+        throw new Error(
+          `no progress from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
+        );
       }
     }
   }
