@@ -28,7 +28,8 @@ import { frameMessages, FrameSequence, MESSAGE_OVERHEAD_BYTES } from "./frame_me
 import { callFailure, GrpcError } from "./grpc_status.ts";
 import { type ClientCall, LeanChannel } from "./lean_call.ts";
 import type { ReceivedMessage } from "./message_reader.ts";
-import { type FrameMessage, SERVICE_NAME } from "./service.ts";
+import type { FrameMessage } from "./service.ts";
+import { ECHO_PATH, ECHO_STREAM_PATH } from "./service_paths.ts";
 
 /** Frames in flight on a stream by default (as for grpc-js, ./client.ts). */
 const DEFAULT_STREAM_IN_FLIGHT = 3;
@@ -96,7 +97,7 @@ export class LeanUnaryEcho implements PipelinedTransport {
     const [message] = frameMessages(frame, index, this.#geometry);
     const call = (async () => {
       try {
-        const c = await this.#channel.call(`/${SERVICE_NAME}/Echo`, this.#timeoutSeconds * 1000);
+        const c = await this.#channel.call(ECHO_PATH, this.#timeoutSeconds * 1000);
         await c.send([this.#codec.encodeHead(message), message.pixels], true);
         const reply = await c.next();
         if (reply === null) throw new GrpcError(13, "the server sent no reply message");
@@ -165,7 +166,7 @@ export class LeanStreamEcho implements PipelinedTransport {
     // A call that ended (the server refused a message) is replaced by a new one.
     const current = await this.#current?.catch(() => undefined);
     if (!this.#current || !current || current.status) {
-      this.#current = this.#channel.call(`/${SERVICE_NAME}/EchoStream`);
+      this.#current = this.#channel.call(ECHO_STREAM_PATH);
       this.#current.catch(() => {});
     }
     const pending = this.#current;

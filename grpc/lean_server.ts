@@ -42,13 +42,13 @@ import {
   type ReceivedMessage,
 } from "./message_reader.ts";
 import type { FrameMessage } from "./service.ts";
-import { SERVICE_NAME } from "./service.ts";
+import { DEFAULT_MAX_BYTES, ECHO_PATH, ECHO_STREAM_PATH } from "./service_paths.ts";
 
 /** Options for {@linkcode serveLean}. */
 export interface LeanServerOptions {
   /** Where to listen. Default: TCP 127.0.0.1:50051. */
   endpoint?: Endpoint;
-  /** Most pixel bytes in one message. Default: one 4K rgb24 frame. */
+  /** Most pixel bytes in one message. Default: {@linkcode DEFAULT_MAX_BYTES} (one 4K rgb24 frame). */
   maxBytes?: number;
   /** HTTP/2 flow-control window, bytes. Default: {@linkcode FLOW_CONTROL_WINDOW_BYTES}. */
   window?: number;
@@ -56,8 +56,8 @@ export interface LeanServerOptions {
   signal: AbortSignal;
 }
 
-const ECHO = `/${SERVICE_NAME}/Echo`;
-const ECHO_STREAM = `/${SERVICE_NAME}/EchoStream`;
+const ECHO = ECHO_PATH;
+const ECHO_STREAM = ECHO_STREAM_PATH;
 const RESPONSE_HEADERS: HeaderField[] = [[":status", "200"], ["content-type", "application/grpc"]];
 /** The longest grpc-message sent (a header block must fit a frame of 16 KiB). */
 const MAX_DETAILS = 1000;
@@ -289,7 +289,7 @@ export async function serveLean(options: LeanServerOptions): Promise<ServerStats
   const endpoint = options.endpoint ?? parseEndpoint({});
   const { unixPath } = endpoint;
   const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
-  const maxBytes = options.maxBytes ?? 3840 * 2160 * 3;
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let listener: Deno.Listener;
   let removeSocketFile: (() => void) | undefined;
   if (unixPath) {

@@ -47,6 +47,7 @@ import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
 import { checkPixelLimit, checkWholeFrame, FrameSequence } from "./frame_message.ts";
 import { IMPL_FLAG, parseImpl } from "./impl.ts";
 import { serveLean } from "./lean_server.ts";
+import { DEFAULT_MAX_BYTES } from "./service_paths.ts";
 import { countRefusals, countUnknownCalls } from "./refusals.ts";
 import {
   CODEC_FLAG,
@@ -57,8 +58,7 @@ import {
   quietGrpcLog,
 } from "./service.ts";
 
-/** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
-export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
+export { DEFAULT_MAX_BYTES };
 
 const COMMAND: CommandSpec = {
   name: "grpc:server",
