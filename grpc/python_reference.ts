@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-run=/usr/bin/python3 --allow-read --allow-write --allow-env
+#!/usr/bin/env -S deno run --allow-run=/usr/bin/python3 --allow-read --allow-write
 /**
  * Starts the Python reference (./python_server.py or ./python_client.py, on
  * Debian's python3-grpcio, gRPC's C core) as a framebench task: it generates
