@@ -352,6 +352,27 @@ export class Http2Connection {
     this.close(debug || `GOAWAY ${errorCodeName(code)} sent`);
   }
 
+  /**
+   * Stops this side without a GOAWAY: resets the streams still open with
+   * CANCEL, waits (at most 1 s) for that to be written, and closes. A GOAWAY
+   * is what RFC 9113 asks for, but under Deno 2.9.6 a `node:http2` peer (so
+   * grpc-js, `--impl js`) that receives one can abort inside nghttp2
+   * (`find_stream_on_goaway_func` assertion, denoland/deno#36788, measured
+   * here as a grpc-js server dying after a lean client closed with GOAWAY),
+   * while a closed socket is handled everywhere.
+   */
+  async cancelAndClose(reason: string): Promise<void> {
+    if (this.#closed) return;
+    const frames = [...this.#streams.values()].map((s) => rstStreamFrame(s.id, ErrorCode.CANCEL));
+    if (frames.length > 0) {
+      await Promise.race([
+        this.#send(frames).catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ]);
+    }
+    this.close(reason);
+  }
+
   /** Closes the socket; every open stream gets `onReset` with `reason`. */
   close(reason = "the connection was closed"): void {
     if (this.#closed) return;

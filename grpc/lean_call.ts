@@ -102,12 +102,13 @@ export class LeanChannel {
     return new ClientCall(this, connection, path, this.#options.maxReceiveBytes, deadlineMs);
   }
 
-  /** Closes the connection; calls in progress fail with UNAVAILABLE. */
+  /**
+   * Closes the connection (the socket, without a GOAWAY: see
+   * `Http2Connection.cancelAndClose`); calls in progress fail with UNAVAILABLE.
+   */
   close(): void {
     this.#closed = true;
-    this.#connection?.then((c) => c.goAway(ErrorCode.NO_ERROR, "client closing", true)).catch(
-      () => {},
-    );
+    this.#connection?.then((c) => c.close("the client closed the channel")).catch(() => {});
   }
 }
 

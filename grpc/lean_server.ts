@@ -356,7 +356,8 @@ export async function serveLean(options: LeanServerOptions): Promise<ServerStats
     await accepting;
     // Calls in progress (a client streaming frames) are cancelled: their
     // clients see the server go.
-    await Promise.all([...connections].map((c) => c.goAway(ErrorCode.NO_ERROR, "server stopping")));
+    // (No GOAWAY: see Http2Connection.cancelAndClose.)
+    await Promise.all([...connections].map((c) => c.cancelAndClose("the server is stopping")));
     removeSocketFile?.();
   }
   stats.stopped();
