@@ -663,6 +663,55 @@ for (const impl of IMPLS) {
   });
 }
 
+Deno.test("grpc (lean): streams that only announce large messages cannot make the server allocate without bound", async () => {
+  const port = freePort();
+  const server = await startServer("grpc:server", [
+    "--impl",
+    "lean",
+    "--port",
+    String(port),
+    "--max-bytes",
+    "1000000",
+  ]);
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on("error", () => {});
+  try {
+    // 30 streams, each announcing a message of 1,000,000 bytes and sending 1:
+    // buffers for 16 fit the connection's 16 MiB budget (inProgressBudget),
+    // the others are refused at once.
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => {
+      const request = session.request({
+        ":method": "POST",
+        ":path": `/${SERVICE_NAME}/Echo`,
+        "content-type": "application/grpc",
+        "te": "trailers",
+      });
+      request.on("error", () => {});
+      request.write(Buffer.from([0, 0x00, 0x0f, 0x42, 0x40, 7]));
+      request.resume();
+      return new Promise<string>((resolve) => {
+        request.on("response", (h) => {
+          if (h["grpc-status"] !== undefined) {
+            resolve(decodeURIComponent(String(h["grpc-message"])));
+          }
+        });
+        request.on("trailers", (h) => resolve(decodeURIComponent(String(h["grpc-message"]))));
+        setTimeout(() => resolve("pending"), 1500);
+      });
+    }));
+    const refused = statuses.filter((s) =>
+      /over what this connection may have in progress/.test(s)
+    );
+    assert.equal(refused.length, 14, statuses.join("\n"));
+    assert.equal(statuses.filter((s) => s === "pending").length, 16);
+  } finally {
+    session.destroy();
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stopped?.refused, 14);
+  }
+});
+
 Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
   for (
     const [task, args] of [

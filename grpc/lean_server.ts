@@ -70,6 +70,34 @@ interface ServerContext {
   pool: BufferPool;
 }
 
+/**
+ * The most bytes of message buffers one connection may have allocated for
+ * messages whose data has not all come yet: eight of the largest, at least
+ * 16 MiB. A buffer is allocated when a message's prefix says its length (so
+ * that its data can be read straight into it); without this bound a client
+ * could make the server allocate a full buffer per stream with 5 bytes each.
+ */
+export function inProgressBudget(maxMessageBytes: number): number {
+  return Math.max(8 * maxMessageBytes, 16 * 1024 * 1024);
+}
+
+/** Reservations of one connection against {@linkcode inProgressBudget}. */
+class Reservations {
+  #used = 0;
+  readonly #budget: number;
+  constructor(budget: number) {
+    this.#budget = budget;
+  }
+  reserve = (bytes: number): boolean => {
+    if (this.#used + bytes > this.#budget) return false;
+    this.#used += bytes;
+    return true;
+  };
+  unreserve = (bytes: number): void => {
+    this.#used -= bytes;
+  };
+}
+
 /** One call of `FrameEcho` on one stream. */
 class ServerCall {
   readonly #c: Http2Connection;
@@ -87,7 +115,13 @@ class ServerCall {
   #received = 0;
   #timer?: ReturnType<typeof setTimeout>;
 
-  constructor(c: Http2Connection, stream: Http2Stream, ctx: ServerContext, unary: boolean) {
+  constructor(
+    c: Http2Connection,
+    stream: Http2Stream,
+    ctx: ServerContext,
+    unary: boolean,
+    reservations: Reservations,
+  ) {
     this.#c = c;
     this.#stream = stream;
     this.#ctx = ctx;
@@ -98,6 +132,8 @@ class ServerCall {
       onMessage: (m) => this.#onMessage(m),
       onError: (code, details) => this.finish(code, details),
       release: (n) => c.release(n),
+      reserve: reservations.reserve,
+      unreserve: reservations.unreserve,
     });
     stream.events = {
       target: (max) => this.#reader.target(max),
@@ -321,6 +357,7 @@ export async function serveLean(options: LeanServerOptions): Promise<ServerStats
     try {
       for await (const conn of listener) {
         if (unixPath === undefined) (conn as Deno.TcpConn).setNoDelay(true);
+        const reservations = new Reservations(inProgressBudget(maxMessage));
         const c: Http2Connection = new Http2Connection(conn, {
           role: "server",
           window,
@@ -331,7 +368,13 @@ export async function serveLean(options: LeanServerOptions): Promise<ServerStats
           onStream(stream, fields, endStream) {
             const headers = new Map(fields);
             if (refuseRequest(c, stream, headers, stats)) return;
-            const call = new ServerCall(c, stream, ctx, headers.get(":path") === ECHO);
+            const call = new ServerCall(
+              c,
+              stream,
+              ctx,
+              headers.get(":path") === ECHO,
+              reservations,
+            );
             const timeout = parseTimeout(headers.get("grpc-timeout") ?? "");
             if (timeout !== undefined) call.deadline(timeout);
             if (endStream) stream.events.onEnd();

@@ -70,6 +70,15 @@ export interface MessageReaderOptions {
   onError(code: number, details: string): void;
   /** Gives back the flow-control window of bytes this reader kept and no longer holds. */
   release(bytes: number): void;
+  /**
+   * Asks to allocate a buffer of `bytes` for a message whose prefix just
+   * came (its bytes have not): false refuses the message with
+   * RESOURCE_EXHAUSTED. A connection bounds with it what its streams
+   * allocate ahead of their data. Default: always true.
+   */
+  reserve?(bytes: number): boolean;
+  /** Gives back a reservation: the message is complete or dropped. Default: nothing. */
+  unreserve?(bytes: number): void;
 }
 
 /** Reads gRPC messages from one stream's DATA bytes; see the module documentation. */
@@ -143,12 +152,20 @@ export class MessageReader implements DataSink {
       this.#deliver(new Uint8Array(0));
       return;
     }
+    if (this.#options.reserve && !this.#options.reserve(length)) {
+      this.#fail(
+        Status.RESOURCE_EXHAUSTED,
+        `a message of ${length} bytes, over what this connection may have in progress`,
+      );
+      return;
+    }
     this.#body = this.#options.pool.take(length);
     this.#bodyHave = 0;
   }
 
   #deliver(body: Uint8Array): void {
     const wire = MESSAGE_PREFIX_BYTES + body.length;
+    if (body.length > 0) this.#options.unreserve?.(body.length);
     this.#body = undefined;
     this.#bodyHave = 0;
     this.#prefixHave = 0;
@@ -168,7 +185,10 @@ export class MessageReader implements DataSink {
     this.#failed = true;
     // What was kept of the message in progress is held no longer.
     this.#options.release(this.#prefixHave + this.#bodyHave);
-    if (this.#body) this.#options.pool.give(this.#body);
+    if (this.#body) {
+      this.#options.unreserve?.(this.#body.length);
+      this.#options.pool.give(this.#body);
+    }
     this.#body = undefined;
     this.#prefixHave = this.#bodyHave = 0;
     this.#options.onError(code, details);
@@ -179,7 +199,10 @@ export class MessageReader implements DataSink {
     if (this.#failed) return;
     this.#failed = true;
     this.#options.release(this.#prefixHave + this.#bodyHave);
-    if (this.#body) this.#options.pool.give(this.#body);
+    if (this.#body) {
+      this.#options.unreserve?.(this.#body.length);
+      this.#options.pool.give(this.#body);
+    }
     this.#body = undefined;
   }
 }
