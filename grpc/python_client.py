@@ -320,7 +320,7 @@ def main():
     if reason is not None:
         record["reason"] = reason
     if args.json:
-        print(json.dumps(record), flush=True)
+        print(json.dumps(record, separators=(",", ":")), flush=True)
     else:
         print(f"grpc {args.variant} {width}x{height} rgb24 over {endpoint} (grpcio): {status}"
               f"{f' ({reason})' if reason else ''}\n  {fps:.1f} fps, {frames} frames, "

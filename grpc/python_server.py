@@ -133,7 +133,7 @@ def main():
     server.start()
     cpu_start = cpu_ms()
     print(json.dumps({"event": "ready", "transport": "grpc", "endpoint": endpoint,
-                      "pid": os.getpid()}), flush=True)
+                      "pid": os.getpid()}, separators=(",", ":")), flush=True)
     while not stop.wait(0.2):
         pass
     server.stop(0).wait()
@@ -143,7 +143,8 @@ def main():
         except FileNotFoundError:
             pass
     print(json.dumps({"event": "stopped", "transport": "grpc", "frames": stats.frames,
-                      "refused": stats.refused, "cpuMs": cpu_ms() - cpu_start}), flush=True)
+                      "refused": stats.refused, "cpuMs": cpu_ms() - cpu_start},
+                     separators=(",", ":")), flush=True)
     return 0
 
 
