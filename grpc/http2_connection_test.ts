@@ -12,6 +12,7 @@ import {
   frame,
   FRAME_HEADER_BYTES,
   FrameType,
+  goawayFrame,
   parseFrameHeader,
   PREFACE,
   readU32,
@@ -235,6 +236,37 @@ Deno.test("http2 connection (server): a frame over the frame size, and a peer th
     await peer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
     await connection.closed;
     assert.match(connection.closeReason, /not an HTTP\/2 client/);
+    close();
+  }
+});
+
+Deno.test("http2 connection (client): RST_STREAM and GOAWAY end the streams they name, and no new stream opens", async () => {
+  const { ours, peer, close } = await pair();
+  const connection = new Http2Connection(ours, { role: "client" });
+  connection.start();
+  try {
+    await peer.bytes(PREFACE.length);
+    await peer.write(settingsFrame(new Map()));
+    const resets: [number, number | undefined][] = [];
+    const events = (id: () => number): StreamEvents => ({
+      ...collector().events,
+      onReset: (code) => resets.push([id(), code]),
+    });
+    const a: Http2Stream = connection.openStream(events(() => a.id));
+    const b: Http2Stream = connection.openStream(events(() => b.id));
+    const c: Http2Stream = connection.openStream(events(() => c.id));
+    assert.deepEqual([a.id, b.id, c.id], [1, 3, 5]);
+    await peer.write(
+      frame(FrameType.RST_STREAM, 0, 1, Uint8Array.of(0, 0, 0, ErrorCode.CANCEL)),
+      goawayFrame(3, ErrorCode.NO_ERROR),
+    );
+    while (resets.length < 2) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(resets, [[1, ErrorCode.CANCEL], [5, ErrorCode.REFUSED_STREAM]]);
+    assert.equal(connection.usable, false);
+    assert.throws(() => connection.openStream(collector().events), /going away/);
+    assert.equal(b.closed, false, "stream 3 may still finish");
+  } finally {
+    connection.close();
     close();
   }
 });
