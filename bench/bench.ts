@@ -113,9 +113,14 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
     seconds: options.seconds ?? 5,
     warmup: options.warmup ?? 1,
   };
-  const cells = [...(options.cells ?? CELLS)];
-  const machine = await machineInfo(options.command ?? "deno task bench");
   const progress = options.progress ?? ((line: string) => console.error(line));
+  // A cell whose library this machine lacks is skipped, with one line saying how to get it.
+  const cells = [...(options.cells ?? CELLS)].filter((cell) => {
+    const missing = cell.missing?.();
+    if (missing) progress(`bench: skipping "${cell.name}": ${missing}`);
+    return !missing;
+  });
+  const machine = await machineInfo(options.command ?? "deno task bench");
   const tests = limitTests(cells.map((c) => c.limit));
   // The limits are measured right before and right after the transports, as
   // the machine's speed drifts (2x over a day was seen on shared VMs).

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pythonGrpcMissing } from "../grpc/python_reference.ts";
 import type { Launch } from "../testing/processes.ts";
 
 /** One transport variant the runner measures. */
@@ -29,6 +30,17 @@ export interface Cell {
    * beside ours scaled by each side's baseline; undefined when it had none.
    */
   study?: number;
+  /**
+   * A reference measured for comparison, not one of framebench's transports
+   * (e.g. Python's grpcio): the fault tests and the soak leave it out.
+   */
+  reference?: boolean;
+  /**
+   * Says what the cell needs that this machine lacks, in one line with how to
+   * get it, or undefined when it can run; the runner skips a cell that
+   * cannot. Default: it can always run.
+   */
+  missing?: () => string | undefined;
 }
 
 /** The study's same-process baseline, fps at 1920x1080. */
@@ -41,14 +53,16 @@ export const STUDY_BASELINE_FPS = 105;
  * (names carry the pid, ports are spread by it).
  */
 export const RUN_TAG = `framebench-bench-${Deno.pid}`;
-const PORT_BASE = 20000 + (Deno.pid % 11000) * 4;
+const PORT_BASE = 20000 + (Deno.pid % 7500) * 6;
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
 const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
 const GRPC_PORT = String(PORT_BASE + 1);
 const REST_PORT = String(PORT_BASE + 2);
+const GRPC_JS_PORT = String(PORT_BASE + 3);
+const GRPC_PYTHON_PORT = String(PORT_BASE + 4);
 const SHM_NAME = `${RUN_TAG}-shm`;
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
-const SOCKET_TCP = `tcp://127.0.0.1:${PORT_BASE + 3}`;
+const SOCKET_TCP = `tcp://127.0.0.1:${PORT_BASE + 5}`;
 
 /** A REST cell: every variant shares one server setup and is judged against TCP echo. */
 function restCell(variant: string, description: string, study?: number, encoder?: string): Cell {
@@ -129,7 +143,8 @@ export const CELLS: readonly Cell[] = [
   {
     name: "grpc unary",
     transport: "grpc",
-    description: "gRPC (grpc-js) unary Echo call per frame, TCP loopback",
+    description:
+      "gRPC unary Echo call per frame, TCP loopback, framebench's own HTTP/2 (--impl lean)",
     server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
     client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "unary"] },
     limit: "echo_tcp",
@@ -138,10 +153,48 @@ export const CELLS: readonly Cell[] = [
   {
     name: "grpc stream",
     transport: "grpc",
-    description: "gRPC (grpc-js) bidirectional EchoStream, 3 frames in flight, TCP loopback",
+    description:
+      "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, framebench's own HTTP/2 (--impl lean)",
     server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
     client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
     limit: "echo_tcp",
+  },
+  {
+    name: "grpc unary js",
+    transport: "grpc",
+    description: "gRPC unary Echo call per frame, TCP loopback, @grpc/grpc-js (--impl js)",
+    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
+    client: {
+      launch: "grpc:client",
+      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "unary"],
+    },
+    limit: "echo_tcp",
+  },
+  {
+    name: "grpc stream js",
+    transport: "grpc",
+    description:
+      "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, @grpc/grpc-js (--impl js)",
+    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
+    client: {
+      launch: "grpc:client",
+      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "stream"],
+    },
+    limit: "echo_tcp",
+  },
+  {
+    name: "grpc python (grpcio)",
+    transport: "grpc",
+    description:
+      "reference: Python grpcio (gRPC's C core) unary Echo client and server, TCP loopback, the same checks of every frame",
+    server: { launch: "grpc:python-server", args: ["--port", GRPC_PYTHON_PORT] },
+    client: {
+      launch: "grpc:python-client",
+      args: ["--port", GRPC_PYTHON_PORT, "--variant", "unary"],
+    },
+    limit: "echo_tcp",
+    reference: true,
+    missing: pythonGrpcMissing,
   },
   restCell("raw", "HTTP/1.1 POST of the raw frame (octet-stream), echoed as the body"),
   restCell("multipart", "HTTP multipart/form-data upload, then a download back (the study's)", 3.5),

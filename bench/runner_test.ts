@@ -78,3 +78,42 @@ Deno.test("runCells() runs nothing once its signal has aborted", async () => {
   assert.equal(interrupted, true);
   assert.deepEqual(runs, []);
 });
+
+Deno.test("bench() skips a cell whose library is missing, with one line saying how to get it", async () => {
+  const { bench } = await import("./bench.ts");
+  const out = await Deno.makeTempDir();
+  const lines: string[] = [];
+  try {
+    const missing = {
+      ...fake("needs python", "ok"),
+      missing: () => "needs a thing (apt-get install thing)",
+    };
+    const { results } = await bench({
+      cells: [fake("good", "ok"), missing],
+      sizes: ["64x48"],
+      runs: 1,
+      seconds: 0.1,
+      warmup: 0,
+      out,
+      progress: (line) => lines.push(line),
+    });
+    assert.deepEqual(results.runs.map((r) => r.cell), ["good"]);
+    assert.deepEqual(results.cells.map((c) => c.name), ["good"]);
+    assert.deepEqual(lines.filter((l) => l.includes("skipping")), [
+      'bench: skipping "needs python": needs a thing (apt-get install thing)',
+    ]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("the Python grpcio reference row is a reference, skipped where grpcio is missing", async () => {
+  const { CELLS } = await import("./cells.ts");
+  const python = CELLS.find((c) => c.name === "grpc python (grpcio)")!;
+  assert.equal(python.reference, true);
+  const missing = python.missing!();
+  assert.ok(
+    missing === undefined || /apt-get install python3-grpcio python3-grpc-tools/.test(missing),
+  );
+  assert.ok(CELLS.filter((c) => c.transport === "grpc" && !c.reference).length === 4);
+});

@@ -218,7 +218,7 @@ if (import.meta.main) {
     const only = typeof values.only === "string" ? values.only.split(",").map((s) => s.trim()) : [];
     parseSize(values.size as string); // a bad size is a usage error here, not in every client
     const result = await soak({
-      cells: selectCells(CELLS, only),
+      cells: selectCells(CELLS.filter((c) => !c.reference), only),
       minutes: numberFlag("minutes", values.minutes),
       sliceSeconds: numberFlag("slice", values.slice),
       size: values.size as string,

@@ -42,6 +42,8 @@ import type { FrameGeometry } from "../common/frame.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
 import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { IMPL_FLAG, parseImpl } from "./impl.ts";
+import { LeanStreamEcho, LeanUnaryEcho } from "./lean_client.ts";
 import { frameMessages, FrameSequence } from "./frame_message.ts";
 import {
   CODEC_FLAG,
@@ -67,6 +69,7 @@ const COMMAND: ClientSpec<Variant> = {
   variants: VARIANTS,
   flags: {
     ...ENDPOINT_FLAGS,
+    ...IMPL_FLAG,
     ...CODEC_FLAG,
     ...WINDOW_FLAG,
     "in-flight": {
@@ -369,14 +372,24 @@ if (import.meta.main) {
       codec: parseCodec(flags.codec),
       window: parseWindow(flags.window),
     };
-    const transport = variant === "stream"
+    const impl = parseImpl(flags.impl);
+    if (impl === "lean" && transportOptions.codec !== "frame") {
+      throw new UsageError("--codec protobufjs needs --impl js");
+    }
+    const transport = impl === "lean"
+      ? (variant === "stream"
+        ? new LeanStreamEcho(transportOptions)
+        : new LeanUnaryEcho(transportOptions))
+      : variant === "stream"
       ? new GrpcStreamEcho(transportOptions)
       : new GrpcUnaryEcho(transportOptions);
     const record = await runEcho(transport, {
       transport: "grpc",
       options,
       signal,
-      runtime: runtimeInfo(["@grpc/grpc-js", "@grpc/proto-loader"]),
+      runtime: impl === "lean"
+        ? runtimeInfo([], { "grpc implementation": "lean (framebench's own HTTP/2)" })
+        : runtimeInfo(["@grpc/grpc-js", "@grpc/proto-loader"]),
     });
     return reportResult(record, options.json);
   });

@@ -29,6 +29,10 @@ export interface Endpoint {
   target: string;
   /** The socket file (absolute), for a unix socket. */
   unixPath?: string;
+  /** TCP only: the host. */
+  host?: string;
+  /** TCP only: the port. */
+  port?: number;
 }
 
 /** The endpoint of a unix socket at `path` (made absolute). */
@@ -41,7 +45,7 @@ export function unixEndpoint(path: string): Endpoint {
 /** The endpoint of a TCP `host` and `port`. */
 export function tcpEndpoint(host: string, port: number): Endpoint {
   const hostPort = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-  return { url: `tcp://${hostPort}`, target: hostPort };
+  return { url: `tcp://${hostPort}`, target: hostPort, host, port };
 }
 
 /**

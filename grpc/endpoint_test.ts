@@ -6,6 +6,8 @@ Deno.test("endpoint: TCP 127.0.0.1:50051 by default, a port, a host, an absolute
   assert.deepEqual(parseEndpoint({}), {
     url: "tcp://127.0.0.1:50051",
     target: "127.0.0.1:50051",
+    host: "127.0.0.1",
+    port: 50051,
   });
   assert.equal(parseEndpoint({ port: "6000" }).target, "127.0.0.1:6000");
   assert.equal(parseEndpoint({ host: "::1", port: "6000" }).url, "tcp://[::1]:6000");

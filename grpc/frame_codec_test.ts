@@ -122,3 +122,16 @@ Deno.test("frame codec: a malformed message throws one line", () => {
     });
   }
 });
+
+Deno.test("frame codec: the head and then the pixels are the whole message", () => {
+  const codec = new FrameCodec();
+  for (
+    const m of [message(), { ...message(), timestamp: 0, index: 0, pixels: new Uint8Array(0) }]
+  ) {
+    const head = codec.encodeHead(m);
+    const whole = new Uint8Array(head.length + m.pixels.length);
+    whole.set(head);
+    whole.set(m.pixels, head.length);
+    assert.deepEqual(whole, new Uint8Array(codec.serialize(m)));
+  }
+});

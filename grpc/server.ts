@@ -1,15 +1,17 @@
 #!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env
 /**
- * The gRPC echo server: `FrameEcho` of ../proto/frames.proto on grpc-js, TCP
- * 127.0.0.1:50051 by default or a unix socket. `Echo` sends each frame
+ * The gRPC echo server: `FrameEcho` of ../proto/frames.proto, TCP
+ * 127.0.0.1:50051 by default or a unix socket, on framebench's own HTTP/2
+ * (`--impl lean`, the default: ./lean_server.ts) or on grpc-js (`--impl js`,
+ * this file). `Echo` sends each frame
  * straight back; `EchoStream` sends every message (a frame or a chunk of one)
  * back as it comes. A message with more than `--max-bytes` pixel bytes gets
  * RESOURCE_EXHAUSTED, a malformed one INVALID_ARGUMENT, a call of a method the
  * service lacks UNIMPLEMENTED; each is counted and the server goes on.
  *
- *     deno task grpc:server [--port 50051 | --unix /tmp/framebench-grpc.sock] [--max-bytes N]
+ *     deno task grpc:server [--impl lean|js] [--port 50051 | --unix PATH] [--max-bytes N]
  *
- * Copies of a frame: grpc-js gathers the HTTP/2 DATA frames of a message into
+ * Copies of a frame with grpc-js: it gathers the HTTP/2 DATA frames of a message into
  * one buffer (copy 1: its message boundaries do not follow the DATA frames);
  * decoding (./frame_codec.ts) gives the pixels as a view of it; the reply is
  * that very buffer, not encoded again (no copy); grpc-js copies it behind its
@@ -30,6 +32,7 @@ import {
   parseServerFlags,
   SERVER_FLAGS,
   usage,
+  UsageError,
 } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
@@ -42,6 +45,9 @@ import {
 } from "./channel_options.ts";
 import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
 import { checkPixelLimit, checkWholeFrame, FrameSequence } from "./frame_message.ts";
+import { IMPL_FLAG, parseImpl } from "./impl.ts";
+import { serveLean } from "./lean_server.ts";
+import { DEFAULT_MAX_BYTES } from "./service_paths.ts";
 import { countRefusals, countUnknownCalls } from "./refusals.ts";
 import {
   CODEC_FLAG,
@@ -52,14 +58,14 @@ import {
   quietGrpcLog,
 } from "./service.ts";
 
-/** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
-export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
+export { DEFAULT_MAX_BYTES };
 
 const COMMAND: CommandSpec = {
   name: "grpc:server",
   summary: "Echoes frames over gRPC (unary Echo, bidirectional EchoStream) until Ctrl-C.",
   flags: {
     ...ENDPOINT_FLAGS,
+    ...IMPL_FLAG,
     ...CODEC_FLAG,
     ...WINDOW_FLAG,
     "max-bytes": {
@@ -230,10 +236,16 @@ if (import.meta.main) {
     const { help, flags } = parseServerFlags(args, COMMAND);
     if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
     quietGrpcLog();
+    const impl = parseImpl(flags.impl);
     const endpoint = parseEndpoint(flags);
     const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
     const codec = parseCodec(flags.codec);
     const window = parseWindow(flags.window);
+    if (impl === "lean") {
+      if (codec !== "frame") throw new UsageError("--codec protobufjs needs --impl js");
+      await serveLean({ endpoint, maxBytes, window, signal: shutdownSignal() });
+      return;
+    }
     await serveGrpc({ endpoint, maxBytes, codec, window, signal: shutdownSignal() });
   });
 }

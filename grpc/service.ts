@@ -15,8 +15,8 @@ import { FrameCodec, type FrameFieldNumbers } from "./frame_codec.ts";
 /** The schema file. */
 export const PROTO_PATH: string = fileURLToPath(new URL("../proto/frames.proto", import.meta.url));
 
-/** The service's full name in the schema. */
-export const SERVICE_NAME = "framebench.FrameEcho";
+import { SERVICE_NAME } from "./service_paths.ts";
+export { SERVICE_NAME };
 
 /** A `framebench.Frame` message as the server and the client see it. */
 export interface FrameMessage {

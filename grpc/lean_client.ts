@@ -1,0 +1,272 @@
+/**
+ * The gRPC echo client's transports on framebench's own HTTP/2
+ * (`--impl lean`): one `Echo` call per frame, or one `EchoStream` call for
+ * every frame, with the same options, refusals and one-line errors as the
+ * grpc-js transports of ./client.ts.
+ *
+ * Copies of a frame: none on the way out (the message is the encoded fields,
+ * ./frame_codec.ts `encodeHead`, followed by the frame's own bytes, cut into
+ * DATA frames as views), none on the way in (the reply's DATA payload is read
+ * straight into a message buffer, decoded in place and verified there). Only
+ * with `--chunk-bytes` is each chunk copied, into the frame being put back
+ * together.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { FrameTransport } from "../common/echo.ts";
+import type { FrameGeometry } from "../common/frame.ts";
+import {
+  FLOW_CONTROL_WINDOW_BYTES,
+  KEEPALIVE_TIME_MS,
+  KEEPALIVE_TIMEOUT_MS,
+} from "./channel_options.ts";
+import { type Endpoint, parseEndpoint } from "./endpoint.ts";
+import { FrameCodec } from "./frame_codec.ts";
+import { frameMessages, FrameSequence, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
+import { callFailure, GrpcError } from "./grpc_status.ts";
+import { type ClientCall, LeanChannel } from "./lean_call.ts";
+import type { ReceivedMessage } from "./message_reader.ts";
+import type { FrameMessage } from "./service.ts";
+import { ECHO_PATH, ECHO_STREAM_PATH } from "./service_paths.ts";
+
+/** Frames in flight on a stream by default (as for grpc-js, ./client.ts). */
+const DEFAULT_STREAM_IN_FLIGHT = 3;
+
+/** Options for {@linkcode LeanUnaryEcho} and {@linkcode LeanStreamEcho}. */
+export interface LeanEchoOptions {
+  /** Where the server is. Default: TCP 127.0.0.1:50051. */
+  endpoint?: Endpoint;
+  /** Geometry of the frames sent. */
+  geometry: FrameGeometry;
+  /** Round trips outstanding at once. Default: 1 (unary), 3 (stream). */
+  inFlight?: number;
+  /** Stream only: pixel bytes per message. Default: a whole frame per message. */
+  chunkBytes?: number;
+  /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
+  timeoutSeconds?: number;
+  /** HTTP/2 flow-control window, bytes. Default: 64 MiB. */
+  window?: number;
+}
+
+function channelFor(endpoint: Endpoint, options: LeanEchoOptions): LeanChannel {
+  return new LeanChannel(endpoint, {
+    window: options.window ?? FLOW_CONTROL_WINDOW_BYTES,
+    maxReceiveBytes: options.geometry.frameBytes + MESSAGE_OVERHEAD_BYTES,
+    keepaliveMs: KEEPALIVE_TIME_MS,
+    keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS,
+  });
+}
+
+/** The one-line error of a failed call (see `callFailure`). */
+function failure(error: unknown, endpoint: Endpoint, timeoutSeconds: number): Error {
+  return error instanceof GrpcError
+    ? callFailure(error.code, error.details, endpoint.url, timeoutSeconds)
+    : error as Error;
+}
+
+/** A frame message decoded in place from a received message. */
+function decode(codec: FrameCodec, m: ReceivedMessage): FrameMessage {
+  return codec.deserialize(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+}
+
+/** One `Echo` call per frame, up to `inFlight` at once. */
+export class LeanUnaryEcho implements FrameTransport {
+  readonly endpoint: string;
+  readonly inFlight: number;
+  readonly #target: Endpoint;
+  readonly #geometry: FrameGeometry;
+  readonly #timeoutSeconds: number;
+  readonly #channel: LeanChannel;
+  readonly #codec = new FrameCodec();
+  readonly #calls: Promise<{ index: number; frame: Uint8Array; message: ReceivedMessage }>[] = [];
+  /** The reply handed out last: its buffer goes back at the next receive(). */
+  #lastReply?: ReceivedMessage;
+
+  constructor(options: LeanEchoOptions) {
+    this.#target = options.endpoint ?? parseEndpoint({});
+    this.endpoint = this.#target.url;
+    this.inFlight = options.inFlight ?? 1;
+    this.#geometry = options.geometry;
+    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+    this.#channel = channelFor(this.#target, options);
+  }
+
+  send(frame: Uint8Array, index: number): Promise<void> {
+    const [message] = frameMessages(frame, index, this.#geometry);
+    const call = (async () => {
+      try {
+        const c = await this.#channel.call(ECHO_PATH, this.#timeoutSeconds * 1000);
+        await c.send([this.#codec.encodeHead(message), message.pixels], true);
+        const reply = await c.next();
+        if (reply === null) throw new GrpcError(13, "the server sent no reply message");
+        // Wait for the status: an error after the reply still fails the call.
+        const more = await c.next();
+        if (more !== null) {
+          reply!.release();
+          more?.release();
+          throw new GrpcError(13, "more than one reply message for a unary call");
+        }
+        const decoded = decode(this.#codec, reply!);
+        return { index: decoded.index, frame: decoded.pixels, message: reply! };
+      } catch (error) {
+        throw failure(error, this.#target, this.#timeoutSeconds);
+      }
+    })();
+    call.catch(() => {});
+    this.#calls.push(call);
+    return Promise.resolve();
+  }
+
+  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+    this.#lastReply?.release();
+    this.#lastReply = undefined;
+    const call = this.#calls.shift();
+    if (!call) throw new Error("receive() with no frame in flight");
+    const { index, frame, message } = await call;
+    this.#lastReply = message;
+    return { index, frame };
+  }
+
+  close(): void {
+    this.#lastReply?.release();
+    this.#channel.close();
+  }
+}
+
+/** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
+export class LeanStreamEcho implements FrameTransport {
+  readonly endpoint: string;
+  readonly inFlight: number;
+  readonly #target: Endpoint;
+  readonly #geometry: FrameGeometry;
+  readonly #chunkBytes?: number;
+  readonly #timeoutSeconds: number;
+  readonly #channel: LeanChannel;
+  readonly #codec = new FrameCodec();
+  #current?: Promise<ClientCall>;
+  /** The call each frame in flight was sent on, oldest first. */
+  readonly #sentOn: Promise<ClientCall>[] = [];
+  #lastReply?: ReceivedMessage;
+  /** Chunked mode: where a frame is put back together. */
+  #assembly?: Uint8Array;
+
+  constructor(options: LeanEchoOptions) {
+    this.#target = options.endpoint ?? parseEndpoint({});
+    this.endpoint = this.#target.url;
+    this.inFlight = options.inFlight ?? DEFAULT_STREAM_IN_FLIGHT;
+    this.#geometry = options.geometry;
+    this.#chunkBytes = options.chunkBytes;
+    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
+    this.#channel = channelFor(this.#target, options);
+  }
+
+  async send(frame: Uint8Array, index: number): Promise<void> {
+    // A call that ended (the server refused a message) is replaced by a new one.
+    const current = await this.#current?.catch(() => undefined);
+    if (!this.#current || !current || current.status) {
+      this.#current = this.#channel.call(ECHO_STREAM_PATH);
+      this.#current.catch(() => {});
+    }
+    const pending = this.#current;
+    this.#sentOn.push(pending);
+    let call: ClientCall;
+    try {
+      call = await pending;
+    } catch {
+      return; // receive() reports it
+    }
+    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+      // Resolves once written (the frame's bytes are then free again); a
+      // server that stops reading (hung) leaves it waiting for flow-control
+      // window, so it has the reply timeout too.
+      const sent = call.send([this.#codec.encodeHead(message), message.pixels], false);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), this.#timeoutSeconds * 1000);
+      });
+      const outcome = await Promise.race([
+        sent.then(() => "sent" as const, () => "ended" as const),
+        late,
+      ]);
+      clearTimeout(timer);
+      if (outcome === "ended") return; // the call ended: receive() reports how
+      if (outcome === "late") {
+        call.cancel();
+        throw new Error(
+          `no progress from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
+        );
+      }
+    }
+  }
+
+  /** The next reply on `call`; throws when it ended first or none came in time. */
+  async #next(call: ClientCall): Promise<ReceivedMessage> {
+    let reply: ReceivedMessage | null | undefined;
+    try {
+      reply = await call.next(this.#timeoutSeconds * 1000);
+    } catch (error) {
+      throw failure(error, this.#target, this.#timeoutSeconds);
+    }
+    if (reply === undefined) {
+      call.cancel();
+      throw new Error(
+        `no reply from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
+      );
+    }
+    if (reply === null) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
+    return reply;
+  }
+
+  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+    this.#lastReply?.release();
+    this.#lastReply = undefined;
+    const pending = this.#sentOn.shift();
+    if (!pending) throw new Error("receive() with no frame in flight");
+    let call: ClientCall;
+    try {
+      call = await pending;
+    } catch (error) {
+      throw failure(error, this.#target, this.#timeoutSeconds);
+    }
+    const firstReply = await this.#next(call);
+    const first = decode(this.#codec, firstReply);
+    if (first.frameBytes === 0) {
+      this.#lastReply = firstReply;
+      return { index: first.index, frame: first.pixels };
+    }
+    // Chunked: put the frame back together (the copy of chunked mode),
+    // checking that its chunks come in order and cover it exactly.
+    const sequence = new FrameSequence();
+    this.#assembly ??= new Uint8Array(this.#geometry.frameBytes);
+    if (first.frameBytes !== this.#assembly.byteLength) {
+      firstReply.release();
+      throw new Error(
+        `a reply chunk says its frame is ${first.frameBytes} bytes, not ${this.#assembly.byteLength}`,
+      );
+    }
+    let chunk = first;
+    let reply = firstReply;
+    for (;;) {
+      const problem = sequence.accept(chunk);
+      if (problem) {
+        reply.release();
+        throw new Error(`bad reply from ${this.endpoint}: ${problem}`);
+      }
+      this.#assembly.set(chunk.pixels, chunk.offset);
+      reply.release();
+      if (sequence.frameDone) break;
+      reply = await this.#next(call);
+      chunk = decode(this.#codec, reply);
+    }
+    return { index: first.index, frame: this.#assembly };
+  }
+
+  async close(): Promise<void> {
+    this.#lastReply?.release();
+    const current = await this.#current?.catch(() => undefined);
+    await current?.end();
+    this.#channel.close();
+  }
+}
