@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { CELLS, RUN_TAG, serverGroups } from "./cells.ts";
 import { leftovers, startServer } from "../testing/processes.ts";
-import { Terminal } from "../testing/terminal.ts";
+import { DENO, Terminal } from "../testing/terminal.ts";
 
 const ignore = !Terminal.available();
 if (ignore) {
@@ -35,7 +35,7 @@ for (const { server, cells } of serverGroups(CELLS)) {
     async fn() {
       const before = leftovers(RUN_TAG);
       await using terminal = await Terminal.open(
-        `deno task ${server.launch} ${server.args.join(" ")}`,
+        `${DENO} task ${server.launch} ${server.args.join(" ")}`,
       );
       await terminal.waitFor(/"event":"ready"/);
       await terminal.press("C-c");
@@ -58,7 +58,7 @@ Deno.test({
     const server = await startServer(zmq.server!.launch, zmq.server!.args);
     try {
       await using terminal = await Terminal.open(
-        `deno task zmq:client ${zmq.client.args.join(" ")} --size 480p --seconds 60`,
+        `${DENO} task zmq:client ${zmq.client.args.join(" ")} --size 480p --seconds 60`,
       );
       await terminal.waitFor(/zmq reqrep 640x480: [\d.]+ fps/);
       await terminal.press("C-c");
@@ -84,7 +84,7 @@ for (const presses of [1, 2]) {
       const out = Deno.makeTempDirSync({ prefix: "framebench-ctrl-c-" });
       try {
         await using terminal = await Terminal.open(
-          `deno task bench --only "zmq ipc" --runs 3 --seconds 5 --warmup 0.2 --limits off --out ${out}`,
+          `${DENO} task bench --only "zmq ipc" --runs 3 --seconds 5 --warmup 0.2 --limits off --out ${out}`,
         );
         // The first run finished, the second is under way.
         await terminal.waitFor(/\[1\/3\] zmq ipc 1080p run 1\/3: [\d.]+ fps/);
@@ -120,7 +120,7 @@ Deno.test({
   ignore,
   async fn() {
     await using terminal = await Terminal.open(
-      `deno task soak --only "zmq ipc" --minutes 1 --slice 2 --size 480p`,
+      `${DENO} task soak --only "zmq ipc" --minutes 1 --slice 2 --size 480p`,
     );
     await terminal.waitFor(/zmq ipc\s+[\d.]+ fps/);
     const tag = `framebench-bench-${pidOf("bench/soak.ts --only zmq ipc --minutes 1")}-`;

@@ -6,7 +6,7 @@
  * reproduce.
  *
  * ```ts ignore
- * await using terminal = await Terminal.open("deno task zmq:server");
+ * await using terminal = await Terminal.open(`${DENO} task zmq:server`);
  * await terminal.waitFor(/"event":"ready"/);
  * await terminal.press("C-c");
  * const code = await terminal.exitCode();
@@ -16,6 +16,13 @@
  */
 
 const EXIT_MARK = "framebench-exit=";
+
+/**
+ * The Deno that runs the tests, as one shell word, for the commands typed in
+ * a pane: a machine may have no `deno` on its PATH (`npx -y deno@2.9.6 task
+ * test` runs one from npm's cache).
+ */
+export const DENO = `'${Deno.execPath().replaceAll("'", `'\\''`)}'`;
 let sessions = 0;
 
 /** Options for {@linkcode Terminal.open}. */
