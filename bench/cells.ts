@@ -53,7 +53,13 @@ export const STUDY_BASELINE_FPS = 105;
  * (names carry the pid, ports are spread by it).
  */
 export const RUN_TAG = `framebench-bench-${Deno.pid}`;
-const PORT_BASE = 20000 + (Deno.pid % 7500) * 6;
+/**
+ * Six ports per process, from 10000 to 32199: below Linux's ephemeral range
+ * (32768-60999), from which the system takes the local port of every
+ * outgoing connection; a server port in it was now and then taken by one
+ * ("Address already in use").
+ */
+const PORT_BASE = 10000 + (Deno.pid % 3700) * 6;
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
 const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
 const GRPC_PORT = String(PORT_BASE + 1);
