@@ -118,7 +118,12 @@ export interface Parsed<T> {
   flags: Record<string, string | boolean | undefined>;
 }
 
-function parse(
+/**
+ * Parses `args` against the command's own flags and the `shared` ones: the
+ * raw values, defaults filled in. Throws {@linkcode UsageError} for an unknown
+ * flag or a missing value.
+ */
+export function parseFlags(
   args: string[],
   command: CommandSpec,
   shared: FlagSpecs,
@@ -163,7 +168,7 @@ export function parseClientFlags<V extends string>(
   args: string[],
   command: ClientSpec<V>,
 ): Parsed<ClientOptions<V>> {
-  const v = parse(args, command, CLIENT_FLAGS);
+  const v = parseFlags(args, command, CLIENT_FLAGS);
   const { variants } = command;
   const given = (v.variant as string | undefined) ?? variants[0];
   const variant = variants.find((name) => name === given);
@@ -195,7 +200,7 @@ export function parseServerFlags(
   args: string[],
   command: CommandSpec,
 ): Parsed<Record<never, never>> {
-  const v = parse(args, command, SERVER_FLAGS);
+  const v = parseFlags(args, command, SERVER_FLAGS);
   return { help: v.help === true, options: {}, flags: v };
 }
 

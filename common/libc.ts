@@ -1,7 +1,8 @@
 /**
  * The C library through Deno FFI, bound once for the whole process: the
  * shared-memory calls and futexes of shm/, `setsockopt` for ZeroMQ's ipc
- * sockets, `mallopt` for the REST server's allocator. Linux (glibc) only;
+ * sockets, `mallopt` for the REST server's allocator,
+ * `clock_gettime` for the clock that a stream's processes share. Linux (glibc) only;
  * loading needs `--allow-ffi`.
  *
  * @module
@@ -25,6 +26,7 @@ const symbols = {
   __errno_location: { parameters: [], result: "pointer" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   // syscall(SYS_futex, uaddr, op, val, timeout, uaddr2, val3). syscall() is
   // variadic; with integer and pointer arguments only, the x86-64 and aarch64
   // calling conventions pass them exactly as for a fixed signature. A wait

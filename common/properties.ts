@@ -37,7 +37,7 @@ export interface FrameProperties {
   format: PixelFormat;
   /** Shared-memory slot holding the pixels, or {@linkcode NO_SLOT}. */
   slot: number;
-  /** Send time in ms since the Unix epoch. */
+  /** Send time in ms: in a stream, the publish time on common/clock.ts's shared clock. */
   sentAt: number;
 }
 
@@ -85,4 +85,21 @@ export function decodeProperties(bytes: Uint8Array): FrameProperties {
     index: Number(view.getBigUint64(16, true)),
     sentAt: view.getFloat64(24, true),
   };
+}
+
+/** Properties that end a stream: a 0x0 frame whose index is the number of frames published. */
+export function encodeStreamEnd(
+  published: number,
+  sentAt: number,
+  out = new Uint8Array(PROPERTIES_BYTES),
+): Uint8Array {
+  return encodeProperties(
+    { index: published, width: 0, height: 0, format: "rgb24", slot: NO_SLOT, sentAt },
+    out,
+  );
+}
+
+/** Whether `p` ends a stream ({@linkcode encodeStreamEnd}): then `p.index` frames were published. */
+export function isStreamEnd(p: FrameProperties): boolean {
+  return p.width === 0 && p.height === 0;
 }

@@ -20,6 +20,7 @@ import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
+import { connectTo } from "./listen.ts";
 import { DEFAULT_ENDPOINT } from "./server.ts";
 import { decodeHead, HEAD_BYTES, pixelBytes, readFull, writeFull } from "./wire.ts";
 
@@ -152,26 +153,10 @@ export class SocketEcho implements FrameTransport {
 
 /** Connects to the socket server; throws one line when nothing listens there. */
 export async function connectSocket(options: SocketEchoOptions): Promise<SocketEcho> {
-  const { endpoint } = options;
-  let conn: Deno.Conn;
-  try {
-    if (endpoint.kind === "unix") {
-      conn = await Deno.connect({ transport: "unix", path: endpoint.path });
-    } else if (endpoint.kind === "tcp") {
-      const tcp = await Deno.connect({ hostname: endpoint.host, port: endpoint.port });
-      tcp.setNoDelay(true);
-      conn = tcp;
-    } else {
-      throw new Error(`the socket transport cannot connect to ${endpoint.url}`);
-    }
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused) {
-      throw new Error(
-        `nothing listens at ${endpoint.url}: is \`deno task socket:server\` running there?`,
-      );
-    }
-    throw error;
-  }
+  const conn = await connectTo(
+    options.endpoint,
+    "is `deno task socket:server` running there?",
+  );
   return new SocketEcho(conn, options);
 }
 

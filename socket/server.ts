@@ -15,12 +15,11 @@
  */
 
 import { errorLine } from "../common/cli.ts";
-import { removeOnExit } from "../common/cleanup.ts";
 import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
 import { numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
-import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
+import { listenOn } from "./listen.ts";
 import {
   decodeHead,
   encodeRefusal,
@@ -139,37 +138,14 @@ export async function serveSocket(options: SocketServerOptions): Promise<ServerS
   const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, ["unix"]);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const stats = new ServerStats("socket");
-  let listener: Deno.Listener;
-  let removeSocketFile: (() => void) | undefined;
-  if (endpoint.kind === "unix") {
-    if (await unixSocketInUse(endpoint.path)) {
-      throw new Error(`${endpoint.url} is in use by another server`);
-    }
-    await Deno.remove(endpoint.path).catch(() => {}); // left by a server that was killed
-    listener = await listenPrivately(
-      endpoint.path,
-      (path) => Deno.listen({ transport: "unix", path }),
-    );
-    removeSocketFile = removeOnExit(endpoint.path);
-  } else if (endpoint.kind === "tcp") {
-    try {
-      listener = Deno.listen({ hostname: endpoint.host, port: endpoint.port });
-    } catch (error) {
-      if (error instanceof Deno.errors.AddrInUse) {
-        throw new Error(`${endpoint.url} is in use by another server`);
-      }
-      throw error;
-    }
-  } else {
-    throw new Error(`the socket transport cannot listen on ${endpoint.url}`);
-  }
+  const listening = await listenOn(endpoint, "socket");
+  const { listener } = listening;
   const connections = new Set<Deno.Conn>();
   const served: Promise<void>[] = [];
-  const stop = () => listener.close();
+  const stop = () => listening.close();
   options.signal.addEventListener("abort", stop, { once: true });
   try {
-    const port = endpoint.kind === "tcp" ? (listener.addr as Deno.NetAddr).port : 0;
-    stats.ready(endpoint.kind === "tcp" ? endpoint.url.replace(/:\d+$/, `:${port}`) : endpoint.url);
+    stats.ready(listening.url);
     if (options.signal.aborted) stop();
     for await (const conn of listener) {
       if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
@@ -190,7 +166,7 @@ export async function serveSocket(options: SocketServerOptions): Promise<ServerS
       } catch { /* closed already */ }
     }
     await Promise.allSettled(served);
-    removeSocketFile?.();
+    listening.close();
   }
   stats.stopped();
   return stats;
