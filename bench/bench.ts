@@ -7,6 +7,7 @@
  *     deno task bench --only shm,zmq --seconds 3 --out results/today
  *     deno task bench --quick                           # about a minute, for a first look
  *     deno task bench --compare results/a results/b     # what changed between two reports
+ *     deno task bench --mode stream --subscribers 1,4 --fps 60,max --slow 1
  *
  * Permissions: --allow-run to start `Deno.execPath()`, the C compiler and the
  * limits program (whose paths are only known at run time, so they cannot be
@@ -30,6 +31,11 @@ import { csvReport, markdownReport, terminalTable } from "./report.ts";
 import type { BenchResults } from "./summary.ts";
 import { stopChildrenOnSignal } from "../testing/processes.ts";
 import { runCells } from "./runner.ts";
+import { STREAM_CELLS, type StreamCell } from "./stream_cells.ts";
+import { streamChart, streamMarkdown, streamTerminalTable } from "./stream_report.ts";
+import { runStreamCells, type StreamSetting } from "./stream_runner.ts";
+import { fpsFlag } from "../common/stream_flags.ts";
+import type { Overflow } from "../common/stream.ts";
 
 const HELP = `Usage: deno task bench [flags]
        deno task bench --compare FOLDER_A FOLDER_B
@@ -46,14 +52,33 @@ Flags:
   --limits PATH    the program that measures the machine's limits in C, or "off" (default:
                    limits/limits.c, built with cc -march=native on first use into
                    ~/.cache/framebench; without a C compiler the bench runs without them)
+  --mode MODE      echo (the study's round trips), stream (one publisher, N subscribers)
+                   or both (default both)
+  --subscribers L  stream mode: subscriber counts, comma-separated (default 4)
+  --fps LIST       stream mode: publisher rates, comma-separated numbers or max (default 60)
+  --slow N         stream mode: make N of each setting's subscribers slow (100 ms of work
+                   per frame; default 0)
+  --overflow WHAT  stream mode: block or drop, for the transports that offer it (default:
+                   each transport's own; the others are skipped)
   --quick          a first look in about a minute: 1 run of 1 s each at 1080p
   --compare        compare two result folders instead of running
   --help           print this help`;
 
 /** Options for {@linkcode bench}. */
 export interface BenchOptions {
-  /** The cells to run. Default: every cell. */
+  /** The echo cells to run. Default: every cell. */
   cells?: readonly Cell[];
+  /** The stream mode: its cells and settings. Default: none, echo only. */
+  stream?: {
+    /** The stream cells to run. */
+    cells: readonly StreamCell[];
+    /** Subscribers and rates. */
+    settings: StreamSetting[];
+    /** Slow subscribers per setting. Default: 0. */
+    slow?: number;
+    /** What publishers do with a slow subscriber. Default: each transport's own. */
+    overflow?: Overflow;
+  };
   /** Frame sizes. Default: `["1080p"]`. */
   sizes?: string[];
   /** Repetitions. Default: 3. */
@@ -115,13 +140,20 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
   };
   const progress = options.progress ?? ((line: string) => console.error(line));
   // A cell whose library this machine lacks is skipped, with one line saying how to get it.
-  const cells = [...(options.cells ?? CELLS)].filter((cell) => {
-    const missing = cell.missing?.();
-    if (missing) progress(`bench: skipping "${cell.name}": ${missing}`);
+  const runnable = <C extends { name: string; missing?: () => string | undefined }>(c: C) => {
+    const missing = c.missing?.();
+    if (missing) progress(`bench: skipping "${c.name}": ${missing}`);
     return !missing;
+  };
+  const cells = [...(options.cells ?? CELLS)].filter(runnable);
+  const overflow = options.stream?.overflow;
+  const streamCells = (options.stream?.cells ?? []).filter(runnable).filter((c) => {
+    if (!overflow || c.overflow.includes(overflow)) return true;
+    progress(`bench: skipping stream "${c.name}": it offers --overflow ${c.overflow.join(", ")}`);
+    return false;
   });
   const machine = await machineInfo(options.command ?? "deno task bench");
-  const tests = limitTests(cells.map((c) => c.limit));
+  const tests = limitTests([...cells, ...streamCells].map((c) => c.limit));
   // The limits are measured right before and right after the transports, as
   // the machine's speed drifts (2x over a day was seen on shared VMs).
   const measure = () =>
@@ -145,27 +177,67 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
       progress(`${line}: ${done.status === "ok" ? fps : `FAILED: ${done.reason}`}`);
     },
   });
-  const limits = mergeLimits(before, interrupted ? [] : await measure());
+  const stream = options.stream && streamCells.length > 0 && !interrupted
+    ? await runStreamCells(streamCells, {
+      ...settings,
+      settings: options.stream.settings,
+      slow: options.stream.slow,
+      overflow,
+      signal,
+      onProgress(line, done) {
+        const subs = done.subscriberRecords.filter((s) => s.slowMs === 0);
+        const worst = Math.min(...subs.map((s) => s.published ? s.frames / s.published : 0));
+        progress(
+          `${line}: ${
+            done.status === "ok"
+              ? `${done.publisher?.fps.toFixed(1)} fps published, worst subscriber got ${
+                (worst * 100).toFixed(1)
+              } %`
+              : `FAILED: ${done.reason}`
+          }`,
+        );
+      },
+    })
+    : undefined;
+  const stopped = interrupted || (stream?.interrupted ?? false);
+  const limits = mergeLimits(before, stopped ? [] : await measure());
   const results: BenchResults = {
     machine,
     settings,
     cells,
-    runs,
+    runs: [...runs, ...(stream?.runs ?? [])],
     limits,
-    ...(interrupted ? { interrupted } : {}),
+    ...(options.stream && streamCells.length > 0
+      ? {
+        stream: {
+          cells: streamCells,
+          settings: options.stream.settings,
+          slow: options.stream.slow ?? 0,
+          ...(overflow ? { overflow } : {}),
+        },
+      }
+      : {}),
+    ...(stopped ? { interrupted: true } : {}),
   };
-  if (runs.length === 0 && interrupted) return { results, interrupted };
+  if (results.runs.length === 0 && stopped) return { results, interrupted: stopped };
   await Deno.mkdir(out, { recursive: true });
   const svg = svgChart(results);
   await Deno.writeTextFile(`${out}/results.json`, JSON.stringify(results, null, 2) + "\n");
   await Deno.writeTextFile(`${out}/results.csv`, csvReport(results));
   await Deno.writeTextFile(`${out}/chart.svg`, svg);
   const png = await writePng(svg, `${out}/chart.png`);
-  await Deno.writeTextFile(
-    `${out}/report.md`,
-    markdownReport(results) + `\n![fps per transport](chart.${png ? "png" : "svg"})\n`,
-  );
-  return { results, out, interrupted };
+  let report = markdownReport(results) + `\n![fps per transport](chart.${png ? "png" : "svg"})\n`;
+  const streamSection = streamMarkdown(results);
+  if (streamSection) {
+    const streamSvg = streamChart(results);
+    await Deno.writeTextFile(`${out}/stream.svg`, streamSvg);
+    const streamPng = await writePng(streamSvg, `${out}/stream.png`);
+    report += `\n${streamSection}\n![one-way latency per transport](stream.${
+      streamPng ? "png" : "svg"
+    })\n`;
+  }
+  await Deno.writeTextFile(`${out}/report.md`, report);
+  return { results, out, interrupted: stopped };
 }
 
 function list(value: unknown): string[] {
@@ -186,6 +258,11 @@ if (import.meta.main) {
           seconds: { type: "string", default: "5" },
           warmup: { type: "string", default: "1" },
           only: { type: "string" },
+          mode: { type: "string", default: "both" },
+          subscribers: { type: "string", default: "4" },
+          fps: { type: "string", default: "60" },
+          slow: { type: "string", default: "0" },
+          overflow: { type: "string" },
           out: { type: "string" },
           limits: { type: "string" },
           quick: { type: "boolean" },
@@ -212,11 +289,30 @@ if (import.meta.main) {
         throw new UsageError(`--sizes: ${(error as Error).message}`);
       }
     }
+    const mode = values.mode as string;
+    if (!["echo", "stream", "both"].includes(mode)) {
+      throw new UsageError(`--mode must be echo, stream or both, got "${mode}"`);
+    }
     let cells: Cell[];
+    let streamCells: StreamCell[];
     try {
-      cells = selectCells(CELLS, list(values.only));
+      const known = [...CELLS, ...STREAM_CELLS];
+      cells = mode === "stream" ? [] : selectCells(CELLS, list(values.only), known);
+      streamCells = mode === "echo" ? [] : selectCells(STREAM_CELLS, list(values.only), known);
     } catch (error) {
       throw new UsageError(`--only: ${(error as Error).message}`);
+    }
+    const subscribers = list(values.subscribers).map((n) =>
+      numberFlag("subscribers", n, { integer: true })
+    );
+    const rates = list(values.fps).map(fpsFlag);
+    const slow = numberFlag("slow", values.slow, { integer: true, inclusive: true });
+    const overflow = values.overflow as Overflow | undefined;
+    if (overflow !== undefined && overflow !== "block" && overflow !== "drop") {
+      throw new UsageError(`--overflow must be block or drop, got "${overflow}"`);
+    }
+    if (subscribers.length === 0 || rates.length === 0) {
+      throw new UsageError("--subscribers and --fps need one value at least");
     }
     const quick = values.quick === true;
     const given = values.limits as string | undefined;
@@ -232,6 +328,12 @@ if (import.meta.main) {
       : given ?? await defaultLimitsProgram((line) => console.error(line));
     const { results, out, interrupted } = await bench({
       cells,
+      stream: {
+        cells: streamCells,
+        settings: subscribers.flatMap((n) => rates.map((fps) => ({ subscribers: n, fps }))),
+        slow,
+        overflow,
+      },
       sizes: sizes.length ? sizes : ["1080p"],
       runs: quick ? 1 : numberFlag("runs", values.runs, { integer: true }),
       seconds: quick ? 1 : numberFlag("seconds", values.seconds),
@@ -246,7 +348,9 @@ if (import.meta.main) {
       console.error("bench: interrupted before any run finished: no report written");
       return 130;
     }
-    console.log(terminalTable(results));
+    if (cells.length > 0) console.log(terminalTable(results));
+    const streamTable = streamTerminalTable(results);
+    if (streamTable) console.log(`\n${streamTable}`);
     console.log(`\nreport: ${out}/report.md`);
     if (interrupted) {
       console.error(

@@ -54,12 +54,18 @@ export const STUDY_BASELINE_FPS = 105;
  */
 export const RUN_TAG = `framebench-bench-${Deno.pid}`;
 /**
- * Six ports per process, from 10000 to 32199: below Linux's ephemeral range
+ * Eight ports per process, from 10000 to 31599: below Linux's ephemeral range
  * (32768-60999), from which the system takes the local port of every
  * outgoing connection; a server port in it was now and then taken by one
  * ("Address already in use").
  */
-const PORT_BASE = 10000 + (Deno.pid % 3700) * 6;
+const PORT_BASE = 10000 + (Deno.pid % 2700) * 8;
+
+/** Port `k` (0 to 7) of this process's runs: 0-5 for the echo cells, 6-7 for the stream cells. */
+export function runPort(k: number): number {
+  if (!(k >= 0 && k < 8)) throw new RangeError(`run port ${k} is not 0 to 7`);
+  return PORT_BASE + k;
+}
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
 const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
 const GRPC_PORT = String(PORT_BASE + 1);
@@ -215,13 +221,20 @@ export const CELLS: readonly Cell[] = [
   restCell("jpeg", "JPEG (sharp, quality 90) as base64 in JSON, checked by PSNR", 8.2),
 ];
 
-/** The cells whose name or transport is in `only` (all when `only` is empty). */
-export function selectCells(cells: readonly Cell[], only: readonly string[]): Cell[] {
+/**
+ * The cells whose name or transport is in `only` (all when `only` is empty);
+ * throws for a name that none of `known` (default: `cells`) has.
+ */
+export function selectCells<C extends { name: string; transport: string }>(
+  cells: readonly C[],
+  only: readonly string[],
+  known: readonly { name: string; transport: string }[] = cells,
+): C[] {
   if (only.length === 0) return [...cells];
-  const unknown = only.filter((o) => !cells.some((c) => c.name === o || c.transport === o));
+  const unknown = only.filter((o) => !known.some((c) => c.name === o || c.transport === o));
   if (unknown.length > 0) {
-    const known = [...new Set(cells.flatMap((c) => [c.transport, c.name]))].join(", ");
-    throw new Error(`unknown transport or cell: ${unknown.join(", ")} (known: ${known})`);
+    const names = [...new Set(known.flatMap((c) => [c.transport, c.name]))].join(", ");
+    throw new Error(`unknown transport or cell: ${unknown.join(", ")} (known: ${names})`);
   }
   return cells.filter((c) => only.includes(c.name) || only.includes(c.transport));
 }

@@ -10,6 +10,7 @@ import { LIMIT_TESTS } from "./limits.ts";
 import {
   type BenchResults,
   type CellSummary,
+  echoRuns,
   fmt,
   fpsCell,
   limitCell,
@@ -138,7 +139,7 @@ export function csvReport(results: BenchResults): string {
     const text = v === undefined || v === null ? "" : String(v);
     return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
-  const rows = results.runs.map((r) => {
+  const rows = echoRuns(results).map((r) => {
     const rec = r.record;
     const server = r.server && r.server.frames > 0 ? r.server.cpuMs / r.server.frames : undefined;
     return [

@@ -21,6 +21,8 @@ import {
 
 /** One client run of one cell at one size. */
 export interface CellRun {
+  /** `echo` (the runner always sets it; results of an older framebench lack it). */
+  mode?: "echo";
   /** Cell name. */
   cell: string;
   /** Transport name. */
@@ -118,7 +120,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
       break;
     }
     options.onProgress?.(`[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`);
-    const base = { cell: cell.name, transport: cell.transport, size, run };
+    const base = { mode: "echo" as const, cell: cell.name, transport: cell.transport, size, run };
     let result: CellRun;
     let server: ServerProcess | undefined;
     try {

@@ -10,6 +10,8 @@ import { type Cell, STUDY_BASELINE_FPS } from "./cells.ts";
 import type { Limit } from "./limits.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { CellRun } from "./runner.ts";
+import type { StreamCell } from "./stream_cells.ts";
+import type { StreamRun, StreamSetting } from "./stream_runner.ts";
 import { type Spread, spread } from "./stats.ts";
 
 /** What a cell did at one size over its runs (statistics over the good runs). */
@@ -57,8 +59,19 @@ export interface BenchResults {
   settings: { sizes: string[]; runs: number; seconds: number; warmup: number };
   /** Every cell measured, in report order. */
   cells: Cell[];
-  /** Every run. */
-  runs: CellRun[];
+  /** Every run: the echo cells' and the stream cells'. */
+  runs: (CellRun | StreamRun)[];
+  /** The stream mode's cells and settings, when it ran. */
+  stream?: {
+    /** Every stream cell measured, in report order. */
+    cells: StreamCell[];
+    /** Subscribers and target rates. */
+    settings: StreamSetting[];
+    /** Slow subscribers in each setting. */
+    slow: number;
+    /** What publishers did with a slow subscriber, when `--overflow` was given. */
+    overflow?: string;
+  };
   /** The machine's limits measured in the same sitting (empty without the limits program). */
   limits: Limit[];
   /** True when the bench was interrupted (Ctrl-C): `runs` holds the runs that finished. */
@@ -67,13 +80,24 @@ export interface BenchResults {
 
 const median = (values: number[]) => spread(values).median;
 
-/** Summarizes every cell at every size, in the cells' order, sizes in order. */
+/** The echo runs of a benchmark (results of an older framebench have no `mode`: echo). */
+export function echoRuns(results: BenchResults): CellRun[] {
+  return results.runs.filter((r): r is CellRun => r.mode !== "stream");
+}
+
+/** The stream runs of a benchmark. */
+export function streamRuns(results: BenchResults): StreamRun[] {
+  return results.runs.filter((r): r is StreamRun => r.mode === "stream");
+}
+
+/** Summarizes every echo cell at every size, in the cells' order, sizes in order. */
 export function summarize(results: BenchResults): CellSummary[] {
+  const echo = echoRuns(results);
   const out: CellSummary[] = [];
   for (const size of results.settings.sizes) {
     const summaries: CellSummary[] = [];
     for (const cell of results.cells) {
-      const runs = results.runs.filter((r) => r.cell === cell.name && r.size === size);
+      const runs = echo.filter((r) => r.cell === cell.name && r.size === size);
       if (runs.length === 0) continue;
       const good = runs.filter((r) => r.status === "ok" && r.record);
       const records = good.map((r) => r.record!);

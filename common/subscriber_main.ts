@@ -11,6 +11,7 @@ import { runMain, shutdownSignal } from "./cli.ts";
 import { type Endpoint, endpointFlag, type EndpointKind, parseEndpoint } from "./endpoint.ts";
 import { type CommandSpec, usage } from "./flags.ts";
 import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+import { FrameSource } from "./source.ts";
 import { type FrameSubscription, runSubscriber } from "./stream.ts";
 import { parseSubscriberFlags, SUBSCRIBER_FLAGS, type SubscriberOptions } from "./stream_flags.ts";
 import { formatSubscriber } from "./stream_record.ts";
@@ -55,9 +56,14 @@ export function subscriberMain(command: SubscriberCommand): Promise<never> {
     if (help) return console.log(usage(spec, SUBSCRIBER_FLAGS));
     const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
     const signal = shutdownSignal();
+    // The expected frames are painted before subscribing (a 1080p pool takes
+    // a moment): a publisher that waits for its subscribers then starts with
+    // every one of them ready to read.
+    const source = new FrameSource(options.geometry);
     const subscription = await command.connect({ options, endpoint, flags, signal });
     const record = await runSubscriber(subscription, {
       ...options,
+      source,
       transport: command.transport,
       signal,
       runtime: command.runtime?.() ?? runtimeInfo([]),
