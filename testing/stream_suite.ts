@@ -1,0 +1,226 @@
+/**
+ * The behaviour every transport's stream mode must have, as one suite of
+ * process-level tests: real publishers and subscribers started from the
+ * deno.json tasks a user runs (`<t>:pub`, `<t>:sub`). A transport's
+ * stream_test.ts calls {@linkcode streamSuite} with its tasks and endpoints.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { PublisherRecord, SubscriberRecord } from "../common/stream.ts";
+import type { Overflow } from "../common/stream.ts";
+import { type ClientRun, runClient, type ServerProcess, startServer } from "./processes.ts";
+
+/** A transport's stream mode, as {@linkcode streamSuite} tests it. */
+export interface StreamUnderTest {
+  /** Transport name, e.g. `socket`: the tests are named after it. */
+  transport: string;
+  /** The publisher's task, e.g. `socket:pub`. */
+  publisher: string;
+  /** The subscriber's task, e.g. `socket:sub`. */
+  subscriber: string;
+  /** What the publisher can do with a slow subscriber. */
+  overflow: readonly Overflow[];
+  /** A fresh endpoint URL for one test, and what must be gone after it (a path), if anything. */
+  endpoint(): Promise<{ url: string; leftover?: string }>;
+}
+
+const SMALL = ["--size", "480p"];
+
+/** The subscriber's record in a finished run (runClient parses only echo records). */
+export function subscriberRecord(run: ClientRun): SubscriberRecord {
+  const last = run.stdout.trim().split("\n").pop() ?? "";
+  const record = JSON.parse(last) as SubscriberRecord;
+  assert.equal(record.role, "subscriber", last);
+  return record;
+}
+
+/** The publisher's record, printed when it stopped. */
+export async function publisherRecord(
+  publisher: ServerProcess,
+  signal?: Deno.Signal,
+): Promise<PublisherRecord & { code: number; stderr: string }> {
+  const ended = await Promise.race([
+    publisher.child.status.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), signal ? 0 : 20_000)),
+  ]);
+  const stop = await publisher.stop(signal ?? "SIGINT");
+  assert(ended || signal, `the publisher did not end by itself: ${stop.stderr}`);
+  const line = stop.stdout.trim().split("\n").findLast((l) => l.includes('"role":"publisher"'));
+  assert(line, `no publisher record (exit code ${stop.code}): ${stop.stderr}`);
+  return { ...JSON.parse(line), code: stop.code, stderr: stop.stderr };
+}
+
+async function gone(path: string | undefined): Promise<boolean> {
+  if (!path) return true;
+  try {
+    await Deno.lstat(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Registers the stream-mode tests of one transport. */
+export function streamSuite(t: StreamUnderTest): void {
+  const name = (what: string) => `${t.transport} stream: ${what}`;
+  const pub = (url: string, args: string[]) =>
+    startServer(t.publisher, ["--endpoint", url, ...SMALL, "--json", ...args]);
+  const sub = (url: string, args: string[] = [], options = {}) =>
+    runClient(t.subscriber, ["--endpoint", url, ...SMALL, "--warmup", "0", ...args], options);
+
+  Deno.test(
+    name("every subscriber verifies every frame it gets, and the counts add up"),
+    async () => {
+      const { url, leftover } = await t.endpoint();
+      const publisher = await pub(url, ["--fps", "30", "--seconds", "2", "--subscribers", "2"]);
+      const runs = await Promise.all([sub(url), sub(url)]);
+      const p = await publisherRecord(publisher);
+      assert.equal(p.status, "ok", p.reason);
+      assert.equal(p.subscribers, 2);
+      assert(p.published > 10, `published ${p.published}`);
+      for (const run of runs) {
+        assert.equal(run.code, 0, run.stderr);
+        const s = subscriberRecord(run);
+        assert.equal(s.status, "ok", s.reason);
+        assert.equal(s.published, p.published);
+        assert.equal(s.frames + s.dropped, s.published);
+        assert.equal(s.errors, 0, s.firstError);
+        assert.equal(s.verified, s.frames);
+        // Loopback at 30 fps of 480p: a subscriber keeping up misses nothing under block.
+        if (p.overflow === "block") assert.equal(s.dropped, 0);
+      }
+      assert(await gone(leftover), `${leftover} left behind`);
+    },
+  );
+
+  if (t.overflow.includes("drop")) {
+    Deno.test(
+      name("under drop a slow subscriber misses frames, the other does not wait for it"),
+      async () => {
+        const { url } = await t.endpoint();
+        const publisher = await pub(url, [
+          ...["--fps", "30", "--seconds", "3", "--subscribers", "2", "--overflow", "drop"],
+        ]);
+        const [slow, fast] = await Promise.all([sub(url, ["--slow", "100"]), sub(url)]);
+        const p = await publisherRecord(publisher);
+        assert.equal(p.status, "ok", p.reason);
+        const [s, f] = [subscriberRecord(slow), subscriberRecord(fast)];
+        for (const r of [s, f]) {
+          assert.equal(r.errors, 0, r.firstError);
+          assert.equal(r.frames + r.dropped, r.published);
+        }
+        // The slow one takes at most 10 frames a second of the 30 published.
+        assert(s.dropped > 0, `the slow subscriber dropped nothing of ${s.published}`);
+        assert(f.frames > 1.5 * s.frames, `fast got ${f.frames}, slow ${s.frames}`);
+      },
+    );
+  }
+
+  Deno.test(
+    name("a subscriber killed mid-stream stalls neither the publisher nor the others"),
+    async () => {
+      const { url, leftover } = await t.endpoint();
+      const publisher = await pub(url, [
+        ...[
+          "--fps",
+          "30",
+          "--seconds",
+          "3",
+          "--subscribers",
+          "2",
+          "--overflow",
+          t.overflow.at(-1)!,
+        ],
+      ]);
+      const [killed, kept] = await Promise.all([
+        sub(url, [], { signalAfter: { signal: "SIGKILL", ms: 1500 } }),
+        sub(url),
+      ]);
+      assert.equal(killed.code, 137);
+      const p = await publisherRecord(publisher);
+      assert.equal(p.status, "ok", p.reason);
+      assert.equal(p.left, 1, p.stderr);
+      const k = subscriberRecord(kept);
+      assert.equal(k.status, "ok", k.reason);
+      assert.equal(k.errors, 0, k.firstError);
+      assert.equal(k.published, p.published);
+      assert(await gone(leftover), `${leftover} left behind`);
+    },
+  );
+
+  Deno.test(name("a publisher that dies is reported by its subscriber in one line"), async () => {
+    const { url } = await t.endpoint();
+    const publisher = await pub(url, ["--fps", "30", "--subscribers", "1"]);
+    const running = sub(url, ["--timeout", "2"]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await publisher.stop("SIGKILL");
+    const started = performance.now();
+    const run = await running;
+    assert.equal(run.code, 1, run.stderr);
+    const s = subscriberRecord(run);
+    assert.equal(s.status, "failed");
+    assert.match(s.reason ?? "", /publisher/);
+    assert(!s.reason?.includes("\n"));
+    assert(s.frames > 0);
+    assert(performance.now() - started < 5000, "reported within --timeout");
+  });
+
+  Deno.test(name("a subscriber joining mid-stream starts at the next whole frame"), async () => {
+    const { url } = await t.endpoint();
+    const publisher = await pub(url, ["--fps", "30", "--seconds", "3"]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const run = await sub(url);
+    const p = await publisherRecord(publisher);
+    const s = subscriberRecord(run);
+    assert.equal(s.status, "ok", s.reason);
+    assert.equal(s.errors, 0, s.firstError);
+    assert(s.frames > 0 && s.published < p.published, `${s.published} of ${p.published}`);
+  });
+
+  Deno.test(
+    name("Ctrl-C on the publisher ends the stream: subscribers exit cleanly, nothing is left"),
+    async () => {
+      const { url, leftover } = await t.endpoint();
+      const publisher = await pub(url, ["--fps", "30", "--subscribers", "1"]);
+      const running = sub(url);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const p = await publisherRecord(publisher, "SIGINT");
+      assert.equal(p.code, 0, p.stderr);
+      assert.equal(p.status, "ok");
+      const run = await running;
+      assert.equal(run.code, 0, run.stderr);
+      const s = subscriberRecord(run);
+      assert.equal(s.status, "ok", s.reason);
+      assert.equal(s.frames + s.dropped, p.published);
+      assert(await gone(leftover), `${leftover} left behind`);
+    },
+  );
+
+  Deno.test(name("bad flags and an endpoint in use get one line each"), async () => {
+    const { url } = await t.endpoint();
+    const bad = await runClient(t.publisher, ["--endpoint", url, "--overflow", "sometimes"]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr.trim(),
+      /^[\w:]+: --overflow must be .* got "sometimes" \(see --help\)$/,
+    );
+    for (const o of ["block", "drop"].filter((o) => !t.overflow.includes(o as Overflow))) {
+      const refused = await runClient(t.publisher, ["--endpoint", url, "--overflow", o]);
+      assert.equal(refused.code, 2, refused.stderr);
+    }
+    const rate = await runClient(t.publisher, ["--endpoint", url, "--fps", "fast"]);
+    assert.equal(rate.code, 2);
+    assert.match(rate.stderr, /--fps must be a number > 0, got "fast"/);
+    const publisher = await pub(url, ["--fps", "5"]);
+    try {
+      const second = await runClient(t.publisher, ["--endpoint", url]);
+      assert.equal(second.code, 1);
+      assert.equal(second.stderr.trim().split("\n").length, 1, second.stderr);
+      assert.match(second.stderr, /in use/);
+    } finally {
+      await publisher.stop("SIGINT");
+    }
+  });
+}
