@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorLine } from "../common/cli.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { isStreamEnd } from "../common/properties.ts";
@@ -33,8 +34,17 @@ export class SocketSubscription implements FrameSubscription {
   }
 
   async next(): Promise<StreamMessage> {
+    try {
+      return await this.#next();
+    } catch (error) {
+      // A publisher that died mid-frame, or reset the connection.
+      throw new Error(`the publisher at ${this.endpoint} is gone: ${errorLine(error)}`);
+    }
+  }
+
+  async #next(): Promise<StreamMessage> {
     if (!await readFull(this.#conn, this.#head)) {
-      throw new Error(`the publisher at ${this.endpoint} closed the stream without ending it`);
+      throw new Error("it closed the stream without ending it");
     }
     const head = decodeHead(this.#head);
     if (head.kind !== "frame") throw new Error("the publisher sent a refusal, not a frame");

@@ -10,7 +10,15 @@
 import assert from "node:assert/strict";
 import type { PublisherRecord, SubscriberRecord } from "../common/stream.ts";
 import type { Overflow } from "../common/stream.ts";
-import { type ClientRun, runClient, type ServerProcess, startServer } from "./processes.ts";
+import {
+  type ClientRun,
+  lines,
+  ROOT,
+  runClient,
+  type ServerProcess,
+  startServer,
+  taskArgs,
+} from "./processes.ts";
 
 /** A transport's stream mode, as {@linkcode streamSuite} tests it. */
 export interface StreamUnderTest {
@@ -52,6 +60,51 @@ export async function publisherRecord(
   return { ...JSON.parse(line), code: stop.code, stderr: stop.stderr };
 }
 
+/** A subscriber process that has received frames, and its end. */
+interface Receiving {
+  /** The process: a test may kill it. */
+  child: Deno.ChildProcess;
+  /** Resolves when it exits, with what it printed. */
+  done: Promise<ClientRun>;
+}
+
+/**
+ * Starts `deno task <task> <args> --json` and resolves once it is receiving
+ * frames (its first progress line), so that a test acts mid-stream whatever
+ * the machine's load, not after a guessed delay.
+ */
+async function receiving(task: string, args: string[]): Promise<Receiving> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...taskArgs(task), ...args, "--json"],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderrLines: string[] = [];
+  const errLines = lines(child.stderr);
+  for (let next = await errLines.next(); !next.done; next = await errLines.next()) {
+    stderrLines.push(next.value);
+    if (/subscriber .*: (warm-up|[\d.]+ fps)/.test(next.value)) break;
+  }
+  const rest = (async () => {
+    for await (const line of errLines) stderrLines.push(line);
+  })();
+  const done = (async () => {
+    const status = await child.status;
+    await rest;
+    return {
+      code: status.signal === "SIGKILL" ? 137 : status.code,
+      stdout: await stdout,
+      stderr: stderrLines.join("\n"),
+      timedOut: false,
+    };
+  })();
+  return { child, done };
+}
+
 async function gone(path: string | undefined): Promise<boolean> {
   if (!path) return true;
   try {
@@ -67,8 +120,10 @@ export function streamSuite(t: StreamUnderTest): void {
   const name = (what: string) => `${t.transport} stream: ${what}`;
   const pub = (url: string, args: string[]) =>
     startServer(t.publisher, ["--endpoint", url, ...SMALL, "--json", ...args]);
-  const sub = (url: string, args: string[] = [], options = {}) =>
-    runClient(t.subscriber, ["--endpoint", url, ...SMALL, "--warmup", "0", ...args], options);
+  const subArgs = (url: string, args: string[]) => [
+    ...["--endpoint", url, ...SMALL, "--warmup", "0", ...args],
+  ];
+  const sub = (url: string, args: string[] = []) => runClient(t.subscriber, subArgs(url, args));
 
   Deno.test(
     name("every subscriber verifies every frame it gets, and the counts add up"),
@@ -137,15 +192,14 @@ export function streamSuite(t: StreamUnderTest): void {
             overflow,
           ],
         ]);
-        const [killed, kept] = await Promise.all([
-          sub(url, [], { signalAfter: { signal: "SIGKILL", ms: 1500 } }),
-          sub(url),
-        ]);
-        assert.equal(killed.code, 137);
+        const kept = sub(url);
+        const killed = await receiving(t.subscriber, subArgs(url, []));
+        killed.child.kill("SIGKILL");
+        assert.equal((await killed.done).code, 137);
         const p = await publisherRecord(publisher);
         assert.equal(p.status, "ok", p.reason ?? "");
         assert.equal(p.left, 1, p.stderr);
-        const k = subscriberRecord(kept);
+        const k = subscriberRecord(await kept);
         assert.equal(k.status, "ok", k.reason ?? "");
         assert.equal(k.errors, 0, k.firstError ?? "");
         assert.equal(k.published, p.published);
@@ -157,11 +211,10 @@ export function streamSuite(t: StreamUnderTest): void {
   Deno.test(name("a publisher that dies is reported by its subscriber in one line"), async () => {
     const { url } = await t.endpoint();
     const publisher = await pub(url, ["--fps", "30", "--subscribers", "1"]);
-    const running = sub(url, ["--timeout", "2"]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const running = await receiving(t.subscriber, subArgs(url, ["--timeout", "2"]));
     await publisher.stop("SIGKILL");
     const started = performance.now();
-    const run = await running;
+    const run = await running.done;
     assert.equal(run.code, 1, run.stderr);
     const s = subscriberRecord(run);
     assert.equal(s.status, "failed");
@@ -188,12 +241,11 @@ export function streamSuite(t: StreamUnderTest): void {
     async () => {
       const { url, leftover } = await t.endpoint();
       const publisher = await pub(url, ["--fps", "30", "--subscribers", "1"]);
-      const running = sub(url);
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const running = await receiving(t.subscriber, subArgs(url, []));
       const p = await publisherRecord(publisher, "SIGINT");
       assert.equal(p.code, 0, p.stderr);
       assert.equal(p.status, "ok");
-      const run = await running;
+      const run = await running.done;
       assert.equal(run.code, 0, run.stderr);
       const s = subscriberRecord(run);
       assert.equal(s.status, "ok", s.reason ?? "");
