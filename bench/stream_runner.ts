@@ -110,6 +110,7 @@ function failure(publisher: PublisherRecord | undefined, subs: ClientRun[], time
       return `subscriber ${i + 1}: ${record.errors} frames failed (first: ${record.firstError})`;
     }
   }
+  if (publisher.published === 0) return "the publisher published no frame";
   return undefined;
 }
 
@@ -164,11 +165,15 @@ export async function runStreamCells(
           ], { timeoutMs: timeoutS * 1000 })),
       );
       interrupted = subs.some((s) => s.code === INTERRUPTED_CODE);
-      // The publisher ends by itself once its time is up: give it that, then stop it.
+      // The publisher ends by itself once its time is up: give it that (unless
+      // a subscriber could not even start), then stop it.
+      const wait = subs.every((sub) => lastRecord(sub.stdout, "subscriber")) ? 10_000 : 0;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const ended = await Promise.race([
         publisher.child.status.then(() => true),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), wait)),
       ]);
+      clearTimeout(timer);
       const stopped = await publisher.stop("SIGINT");
       publisher = undefined;
       result.publisher = lastRecord<PublisherRecord>(stopped.stdout, "publisher");
@@ -176,9 +181,8 @@ export async function runStreamCells(
         const record = lastRecord<SubscriberRecord>(s.stdout, "subscriber");
         return record ? [record] : [];
       });
-      const reason = ended
-        ? failure(result.publisher, subs, timeoutS)
-        : "the publisher did not end";
+      const why = failure(result.publisher, subs, timeoutS);
+      const reason = ended ? why : `the publisher did not end${why ? ` (${why})` : ""}`;
       if (reason) Object.assign(result, { status: "failed", reason });
       if (stopped.code === INTERRUPTED_CODE) interrupted = true;
     } catch (error) {
