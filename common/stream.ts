@@ -113,6 +113,8 @@ export interface PublishRun {
   fps?: TargetFps;
   /** Seconds to publish. Default: until the signal aborts. */
   seconds?: number;
+  /** Frames to publish. Default: no limit. */
+  frames?: number;
   /** Subscribers to wait for before the first frame. Default: 0, start at once. */
   subscribers?: number;
   /** Seconds to wait for them. Default: 10. */
@@ -195,7 +197,7 @@ export async function runPublisher(
     meter.start();
     for (let index = 0;; index++) {
       await pacer.next();
-      if (run.signal?.aborted || performance.now() >= endAt) break;
+      if (run.signal?.aborted || performance.now() >= endAt || index === run.frames) break;
       const frame = source.frame(index);
       properties.index = index;
       properties.sentAt = sharedClockMs();
