@@ -14,6 +14,10 @@
  *   receives frames, one or several in flight): the measured echo loop, with
  *   verification, progress, the window and the result record; every option
  *   has a default, so a script names only what it changes.
+ * - {@linkcode runPublisher} and {@linkcode runSubscriber} with a
+ *   {@linkcode FramePublisher} and {@linkcode FrameSubscription}: the stream
+ *   mode (one publisher, N subscribers): pacing, stamping with
+ *   {@linkcode sharedClockMs}, verification, drop and latency counts, records.
  * - {@linkcode encodeProperties}: the 32-byte frame properties header that
  *   the socket, ZeroMQ and shared-memory transports send.
  * - {@linkcode parseEndpoint}: `--endpoint` URLs (`unix://`, `tcp://`, ...).
@@ -87,3 +91,18 @@ export async function openDisplay(
 ): ReturnType<typeof import("./display.ts").openDisplay> {
   return await (await import("./display.ts")).openDisplay(...args);
 }
+export {
+  type FramePublisher,
+  type FrameSubscription,
+  type Overflow,
+  type PublisherRecord,
+  type PublishRun,
+  runPublisher,
+  runSubscriber,
+  type StreamMessage,
+  type SubscriberRecord,
+  type SubscribeRun,
+  type TargetFps,
+} from "./stream.ts";
+export { encodeStreamEnd, isStreamEnd } from "./properties.ts";
+export { SHARED_CLOCK, sharedClockMs } from "./clock.ts";
