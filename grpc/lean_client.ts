@@ -15,40 +15,26 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { FrameTransport } from "../common/echo.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import type { FrameTransport, ReturnedFrame } from "../common/echo.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import {
   FLOW_CONTROL_WINDOW_BYTES,
   KEEPALIVE_TIME_MS,
   KEEPALIVE_TIMEOUT_MS,
 } from "./channel_options.ts";
-import { type Endpoint, parseEndpoint } from "./endpoint.ts";
+import { type EchoOptions, echoSettings, noAnswer } from "./echo_options.ts";
+import { FrameAssembly } from "./frame_assembly.ts";
 import { FrameCodec } from "./frame_codec.ts";
-import { frameMessages, FrameSequence, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
+import { frameMessages, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
 import { callFailure, GrpcError } from "./grpc_status.ts";
 import { type ClientCall, LeanChannel } from "./lean_call.ts";
 import type { ReceivedMessage } from "./message_reader.ts";
 import type { FrameMessage } from "./service.ts";
 import { ECHO_PATH, ECHO_STREAM_PATH } from "./service_paths.ts";
 
-/** Frames in flight on a stream by default (as for grpc-js, ./client.ts). */
-const DEFAULT_STREAM_IN_FLIGHT = 3;
-
 /** Options for {@linkcode LeanUnaryEcho} and {@linkcode LeanStreamEcho}. */
-export interface LeanEchoOptions {
-  /** Where the server is. Default: TCP 127.0.0.1:50051. */
-  endpoint?: Endpoint;
-  /** Geometry of the frames sent. */
-  geometry: FrameGeometry;
-  /** Round trips outstanding at once. Default: 1 (unary), 3 (stream). */
-  inFlight?: number;
-  /** Stream only: pixel bytes per message. Default: a whole frame per message. */
-  chunkBytes?: number;
-  /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
-  timeoutSeconds?: number;
-  /** HTTP/2 flow-control window, bytes. Default: 64 MiB. */
-  window?: number;
-}
+export type LeanEchoOptions = EchoOptions;
 
 function channelFor(endpoint: Endpoint, options: LeanEchoOptions): LeanChannel {
   return new LeanChannel(endpoint, {
@@ -85,11 +71,10 @@ export class LeanUnaryEcho implements FrameTransport {
   #lastReply?: ReceivedMessage;
 
   constructor(options: LeanEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
+    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
+      echoSettings(options, false));
     this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? 1;
     this.#geometry = options.geometry;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
     this.#channel = channelFor(this.#target, options);
   }
 
@@ -119,7 +104,7 @@ export class LeanUnaryEcho implements FrameTransport {
     return Promise.resolve();
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     this.#lastReply?.release();
     this.#lastReply = undefined;
     const call = this.#calls.shift();
@@ -150,15 +135,14 @@ export class LeanStreamEcho implements FrameTransport {
   readonly #sentOn: Promise<ClientCall>[] = [];
   #lastReply?: ReceivedMessage;
   /** Chunked mode: where a frame is put back together. */
-  #assembly?: Uint8Array;
+  #assembly?: FrameAssembly;
 
   constructor(options: LeanEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
+    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
+      echoSettings(options, true));
     this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? DEFAULT_STREAM_IN_FLIGHT;
     this.#geometry = options.geometry;
     this.#chunkBytes = options.chunkBytes;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
     this.#channel = channelFor(this.#target, options);
   }
 
@@ -194,9 +178,7 @@ export class LeanStreamEcho implements FrameTransport {
       if (outcome === "ended") return; // the call ended: receive() reports how
       if (outcome === "late") {
         call.cancel();
-        throw new Error(
-          `no progress from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
-        );
+        throw noAnswer("progress", this.endpoint, this.#timeoutSeconds);
       }
     }
   }
@@ -211,15 +193,13 @@ export class LeanStreamEcho implements FrameTransport {
     }
     if (reply === undefined) {
       call.cancel();
-      throw new Error(
-        `no reply from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
-      );
+      throw noAnswer("reply", this.endpoint, this.#timeoutSeconds);
     }
     if (reply === null) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
     return reply;
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     this.#lastReply?.release();
     this.#lastReply = undefined;
     const pending = this.#sentOn.shift();
@@ -236,31 +216,19 @@ export class LeanStreamEcho implements FrameTransport {
       this.#lastReply = firstReply;
       return { index: first.index, frame: first.pixels };
     }
-    // Chunked: put the frame back together (the copy of chunked mode),
-    // checking that its chunks come in order and cover it exactly.
-    const sequence = new FrameSequence();
-    this.#assembly ??= new Uint8Array(this.#geometry.frameBytes);
-    if (first.frameBytes !== this.#assembly.byteLength) {
-      firstReply.release();
-      throw new Error(
-        `a reply chunk says its frame is ${first.frameBytes} bytes, not ${this.#assembly.byteLength}`,
-      );
-    }
-    let chunk = first;
-    let reply = firstReply;
-    for (;;) {
-      const problem = sequence.accept(chunk);
-      if (problem) {
+    // Chunked: put the frame back together (the copy of chunked mode); each
+    // reply's buffer goes back once its chunk is copied.
+    this.#assembly ??= new FrameAssembly(this.#geometry.frameBytes, this.endpoint);
+    for (let reply = firstReply;;) {
+      let done: boolean;
+      try {
+        done = this.#assembly.add(decode(this.#codec, reply));
+      } finally {
         reply.release();
-        throw new Error(`bad reply from ${this.endpoint}: ${problem}`);
       }
-      this.#assembly.set(chunk.pixels, chunk.offset);
-      reply.release();
-      if (sequence.frameDone) break;
+      if (done) return { index: first.index, frame: this.#assembly.frame };
       reply = await this.#next(call);
-      chunk = decode(this.#codec, reply);
     }
-    return { index: first.index, frame: this.#assembly };
   }
 
   async close(): Promise<void> {
