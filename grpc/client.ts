@@ -32,12 +32,12 @@ import { type ClientCommand, clientMain } from "../common/client_main.ts";
 import { FrameRefused, type FrameTransport, type ReturnedFrame } from "../common/echo.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
-import type { FrameGeometry } from "../common/frame.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
 import {
   DEFAULT_STREAM_IN_FLIGHT,
   type EchoOptions,
+  type EchoSettings,
   echoSettings,
   noAnswer,
 } from "./echo_options.ts";
@@ -122,23 +122,20 @@ function serviceClient(
 export class GrpcUnaryEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #timeoutSeconds: number;
+  readonly #settings: EchoSettings;
   readonly #client: grpc.Client & Record<string, unknown>;
   readonly #calls: Promise<ReturnedFrame>[] = [];
 
   constructor(options: GrpcEchoOptions) {
-    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
-      echoSettings(options, false));
-    this.endpoint = this.#target.url;
-    this.#geometry = options.geometry;
-    this.#client = serviceClient(this.#target, options);
+    this.#settings = echoSettings(options, false);
+    this.endpoint = this.#settings.target.url;
+    this.inFlight = this.#settings.inFlight;
+    this.#client = serviceClient(this.#settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#geometry);
-    const deadline = Date.now() + this.#timeoutSeconds * 1000;
+    const [message] = frameMessages(frame, index, this.#settings.geometry);
+    const deadline = Date.now() + this.#settings.timeoutSeconds * 1000;
     const echo = this.#client.Echo as (
       m: FrameMessage,
       o: grpc.CallOptions,
@@ -147,7 +144,7 @@ export class GrpcUnaryEcho implements FrameTransport {
     this.#calls.push(handled(
       new Promise((resolve, reject) => {
         echo.call(this.#client, message, { deadline }, (error, reply) => {
-          if (error) reject(callError(error, this.#target, this.#timeoutSeconds));
+          if (error) reject(callError(error, this.#settings.target, this.#settings.timeoutSeconds));
           else resolve({ index: reply!.index, frame: reply!.pixels });
         });
       }),
@@ -183,10 +180,7 @@ interface StreamCall {
 export class GrpcStreamEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #chunkBytes?: number;
-  readonly #timeoutSeconds: number;
+  readonly #settings: EchoSettings;
   readonly #client: grpc.Client & Record<string, unknown>;
   #current?: StreamCall;
   /** The call each frame in flight was sent on, oldest first. */
@@ -195,12 +189,10 @@ export class GrpcStreamEcho implements FrameTransport {
   #assembly?: FrameAssembly;
 
   constructor(options: GrpcEchoOptions) {
-    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
-      echoSettings(options, true));
-    this.endpoint = this.#target.url;
-    this.#geometry = options.geometry;
-    this.#chunkBytes = options.chunkBytes;
-    this.#client = serviceClient(this.#target, options);
+    this.#settings = echoSettings(options, true);
+    this.endpoint = this.#settings.target.url;
+    this.inFlight = this.#settings.inFlight;
+    this.#client = serviceClient(this.#settings.target, options);
   }
 
   #open(): StreamCall {
@@ -220,7 +212,7 @@ export class GrpcStreamEcho implements FrameTransport {
       wake();
     });
     call.on("error", (error: grpc.ServiceError) => {
-      state.failure = callError(error, this.#target, this.#timeoutSeconds);
+      state.failure = callError(error, this.#settings.target, this.#settings.timeoutSeconds);
       wake();
     });
     call.on("end", () => {
@@ -235,12 +227,12 @@ export class GrpcStreamEcho implements FrameTransport {
   async #wait(state: StreamCall, what: string): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<boolean>();
     state.wake = () => resolve(true);
-    const timer = setTimeout(() => resolve(false), this.#timeoutSeconds * 1000);
+    const timer = setTimeout(() => resolve(false), this.#settings.timeoutSeconds * 1000);
     const woken = await promise;
     clearTimeout(timer);
     if (!woken) {
       state.call.cancel();
-      throw noAnswer(what, this.endpoint, this.#timeoutSeconds);
+      throw noAnswer(what, this.endpoint, this.#settings.timeoutSeconds);
     }
   }
 
@@ -251,7 +243,14 @@ export class GrpcStreamEcho implements FrameTransport {
     }
     const state = this.#current;
     this.#sentOn.push(state);
-    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+    for (
+      const message of frameMessages(
+        frame,
+        index,
+        this.#settings.geometry,
+        this.#settings.chunkBytes,
+      )
+    ) {
       // write() returning false asks to wait for "drain" before more.
       if (!state.call.write(message)) {
         while (state.call.writableNeedDrain && !state.failure && !state.ended) {
@@ -278,7 +277,7 @@ export class GrpcStreamEcho implements FrameTransport {
     const first = await this.#next(state);
     if (first.frameBytes === 0) return { index: first.index, frame: first.pixels };
     // Chunked: put the frame back together (the copy of chunked mode).
-    this.#assembly ??= new FrameAssembly(this.#geometry.frameBytes, this.endpoint);
+    this.#assembly ??= new FrameAssembly(this.#settings.geometry.frameBytes, this.endpoint);
     for (let chunk = first; !this.#assembly.add(chunk);) chunk = await this.#next(state);
     return { index: first.index, frame: this.#assembly.frame };
   }

@@ -33,6 +33,10 @@ export interface EchoOptions {
 export interface EchoSettings {
   /** Where the server is. */
   target: Endpoint;
+  /** Geometry of the frames sent. */
+  geometry: FrameGeometry;
+  /** Stream only: pixel bytes per message, if frames are sent in chunks. */
+  chunkBytes?: number;
   /** Round trips outstanding at once. */
   inFlight: number;
   /** Seconds to wait for a reply. */
@@ -43,6 +47,8 @@ export interface EchoSettings {
 export function echoSettings(options: EchoOptions, stream: boolean): EchoSettings {
   return {
     target: options.endpoint ?? defaultEndpoint(),
+    geometry: options.geometry,
+    chunkBytes: options.chunkBytes,
     inFlight: options.inFlight ?? (stream ? DEFAULT_STREAM_IN_FLIGHT : 1),
     timeoutSeconds: options.timeoutSeconds ?? 5,
   };

@@ -247,13 +247,7 @@ for (const impl of IMPLS) {
           `code 1 before it was ready: grpc:server: tcp://127.0.0.1:${port} is in use by another server$`,
         ),
       );
-      const run = await runClient("grpc:client", [
-        ...I,
-        ...tcpArgs(port),
-        ...SMALL,
-        "--frames",
-        "5",
-      ]);
+      const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {
       assert.equal((await first.stop()).code, 0);
@@ -599,13 +593,7 @@ for (const impl of IMPLS) {
         if (i % 2) await conn.write(hello).catch(() => {});
         conn.close();
       }
-      const run = await runClient("grpc:client", [
-        ...I,
-        ...unixArgs(path),
-        ...SMALL,
-        "--frames",
-        "5",
-      ]);
+      const run = await runFrames("grpc:client", [...I, ...unixArgs(path)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {
       const stop = await server.stop();

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { connectStream } from "../common/connect.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import { grpcTarget } from "./endpoint.ts";
 import {
@@ -78,15 +79,7 @@ export class LeanChannel {
     const { endpoint } = this;
     let conn: Deno.Conn;
     try {
-      if (endpoint.kind === "unix") {
-        conn = await Deno.connect({ transport: "unix", path: endpoint.path });
-      } else if (endpoint.kind === "tcp") {
-        const tcp = await Deno.connect({ hostname: endpoint.host, port: endpoint.port });
-        tcp.setNoDelay(true);
-        conn = tcp;
-      } else {
-        throw new Error(`gRPC cannot connect to ${endpoint.url}`);
-      }
+      conn = await connectStream(endpoint);
     } catch (error) {
       throw new GrpcError(Status.UNAVAILABLE, connectError(error, endpoint));
     }

@@ -17,13 +17,12 @@
 import { Buffer } from "node:buffer";
 import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameTransport, ReturnedFrame } from "../common/echo.ts";
-import type { FrameGeometry } from "../common/frame.ts";
 import {
   FLOW_CONTROL_WINDOW_BYTES,
   KEEPALIVE_TIME_MS,
   KEEPALIVE_TIMEOUT_MS,
 } from "./channel_options.ts";
-import { type EchoOptions, echoSettings, noAnswer } from "./echo_options.ts";
+import { type EchoOptions, type EchoSettings, echoSettings, noAnswer } from "./echo_options.ts";
 import { FrameAssembly } from "./frame_assembly.ts";
 import { FrameCodec } from "./frame_codec.ts";
 import { frameMessages, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
@@ -61,9 +60,7 @@ function decode(codec: FrameCodec, m: ReceivedMessage): FrameMessage {
 export class LeanUnaryEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #timeoutSeconds: number;
+  readonly #settings: EchoSettings;
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   readonly #calls: Promise<{ index: number; frame: Uint8Array; message: ReceivedMessage }>[] = [];
@@ -71,18 +68,17 @@ export class LeanUnaryEcho implements FrameTransport {
   #lastReply?: ReceivedMessage;
 
   constructor(options: LeanEchoOptions) {
-    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
-      echoSettings(options, false));
-    this.endpoint = this.#target.url;
-    this.#geometry = options.geometry;
-    this.#channel = channelFor(this.#target, options);
+    this.#settings = echoSettings(options, false);
+    this.endpoint = this.#settings.target.url;
+    this.inFlight = this.#settings.inFlight;
+    this.#channel = channelFor(this.#settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#geometry);
+    const [message] = frameMessages(frame, index, this.#settings.geometry);
     const call = (async () => {
       try {
-        const c = await this.#channel.call(ECHO_PATH, this.#timeoutSeconds * 1000);
+        const c = await this.#channel.call(ECHO_PATH, this.#settings.timeoutSeconds * 1000);
         await c.send([this.#codec.encodeHead(message), message.pixels], true);
         const reply = await c.next();
         if (reply === null) throw new GrpcError(13, "the server sent no reply message");
@@ -96,7 +92,7 @@ export class LeanUnaryEcho implements FrameTransport {
         const decoded = decode(this.#codec, reply!);
         return { index: decoded.index, frame: decoded.pixels, message: reply! };
       } catch (error) {
-        throw failure(error, this.#target, this.#timeoutSeconds);
+        throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
       }
     })();
     call.catch(() => {});
@@ -124,10 +120,7 @@ export class LeanUnaryEcho implements FrameTransport {
 export class LeanStreamEcho implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #chunkBytes?: number;
-  readonly #timeoutSeconds: number;
+  readonly #settings: EchoSettings;
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   #current?: Promise<ClientCall>;
@@ -138,12 +131,10 @@ export class LeanStreamEcho implements FrameTransport {
   #assembly?: FrameAssembly;
 
   constructor(options: LeanEchoOptions) {
-    ({ target: this.#target, inFlight: this.inFlight, timeoutSeconds: this.#timeoutSeconds } =
-      echoSettings(options, true));
-    this.endpoint = this.#target.url;
-    this.#geometry = options.geometry;
-    this.#chunkBytes = options.chunkBytes;
-    this.#channel = channelFor(this.#target, options);
+    this.#settings = echoSettings(options, true);
+    this.endpoint = this.#settings.target.url;
+    this.inFlight = this.#settings.inFlight;
+    this.#channel = channelFor(this.#settings.target, options);
   }
 
   async send(frame: Uint8Array, index: number): Promise<void> {
@@ -161,14 +152,21 @@ export class LeanStreamEcho implements FrameTransport {
     } catch {
       return; // receive() reports it
     }
-    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+    for (
+      const message of frameMessages(
+        frame,
+        index,
+        this.#settings.geometry,
+        this.#settings.chunkBytes,
+      )
+    ) {
       // Resolves once written (the frame's bytes are then free again); a
       // server that stops reading (hung) leaves it waiting for flow-control
       // window, so it has the reply timeout too.
       const sent = call.send([this.#codec.encodeHead(message), message.pixels], false);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), this.#timeoutSeconds * 1000);
+        timer = setTimeout(() => resolve("late"), this.#settings.timeoutSeconds * 1000);
       });
       const outcome = await Promise.race([
         sent.then(() => "sent" as const, () => "ended" as const),
@@ -178,7 +176,7 @@ export class LeanStreamEcho implements FrameTransport {
       if (outcome === "ended") return; // the call ended: receive() reports how
       if (outcome === "late") {
         call.cancel();
-        throw noAnswer("progress", this.endpoint, this.#timeoutSeconds);
+        throw noAnswer("progress", this.endpoint, this.#settings.timeoutSeconds);
       }
     }
   }
@@ -187,13 +185,13 @@ export class LeanStreamEcho implements FrameTransport {
   async #next(call: ClientCall): Promise<ReceivedMessage> {
     let reply: ReceivedMessage | null | undefined;
     try {
-      reply = await call.next(this.#timeoutSeconds * 1000);
+      reply = await call.next(this.#settings.timeoutSeconds * 1000);
     } catch (error) {
-      throw failure(error, this.#target, this.#timeoutSeconds);
+      throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
     }
     if (reply === undefined) {
       call.cancel();
-      throw noAnswer("reply", this.endpoint, this.#timeoutSeconds);
+      throw noAnswer("reply", this.endpoint, this.#settings.timeoutSeconds);
     }
     if (reply === null) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
     return reply;
@@ -208,7 +206,7 @@ export class LeanStreamEcho implements FrameTransport {
     try {
       call = await pending;
     } catch (error) {
-      throw failure(error, this.#target, this.#timeoutSeconds);
+      throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
     }
     const firstReply = await this.#next(call);
     const first = decode(this.#codec, firstReply);
@@ -218,7 +216,7 @@ export class LeanStreamEcho implements FrameTransport {
     }
     // Chunked: put the frame back together (the copy of chunked mode); each
     // reply's buffer goes back once its chunk is copied.
-    this.#assembly ??= new FrameAssembly(this.#geometry.frameBytes, this.endpoint);
+    this.#assembly ??= new FrameAssembly(this.#settings.geometry.frameBytes, this.endpoint);
     for (let reply = firstReply;;) {
       let done: boolean;
       try {
