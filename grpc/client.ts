@@ -34,13 +34,7 @@ import type { Endpoint } from "../common/endpoint.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
-import {
-  DEFAULT_STREAM_IN_FLIGHT,
-  type EchoOptions,
-  type EchoSettings,
-  echoSettings,
-  noAnswer,
-} from "./echo_options.ts";
+import { DEFAULT_STREAM_IN_FLIGHT, EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
 import { DEFAULT_ENDPOINT, ENDPOINT_KINDS, grpcTarget } from "./endpoint.ts";
 import { FrameAssembly } from "./frame_assembly.ts";
 import { frameMessages } from "./frame_message.ts";
@@ -119,23 +113,18 @@ function serviceClient(
 }
 
 /** One `Echo` call per frame, up to `inFlight` at once. */
-export class GrpcUnaryEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #settings: EchoSettings;
+export class GrpcUnaryEcho extends EchoBase implements FrameTransport {
   readonly #client: grpc.Client & Record<string, unknown>;
   readonly #calls: Promise<ReturnedFrame>[] = [];
 
   constructor(options: GrpcEchoOptions) {
-    this.#settings = echoSettings(options, false);
-    this.endpoint = this.#settings.target.url;
-    this.inFlight = this.#settings.inFlight;
-    this.#client = serviceClient(this.#settings.target, options);
+    super(options, false);
+    this.#client = serviceClient(this.settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#settings.geometry);
-    const deadline = Date.now() + this.#settings.timeoutSeconds * 1000;
+    const [message] = frameMessages(frame, index, this.settings.geometry);
+    const deadline = Date.now() + this.settings.timeoutSeconds * 1000;
     const echo = this.#client.Echo as (
       m: FrameMessage,
       o: grpc.CallOptions,
@@ -144,7 +133,7 @@ export class GrpcUnaryEcho implements FrameTransport {
     this.#calls.push(handled(
       new Promise((resolve, reject) => {
         echo.call(this.#client, message, { deadline }, (error, reply) => {
-          if (error) reject(callError(error, this.#settings.target, this.#settings.timeoutSeconds));
+          if (error) reject(callError(error, this.settings.target, this.settings.timeoutSeconds));
           else resolve({ index: reply!.index, frame: reply!.pixels });
         });
       }),
@@ -177,10 +166,7 @@ interface StreamCall {
 }
 
 /** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
-export class GrpcStreamEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #settings: EchoSettings;
+export class GrpcStreamEcho extends EchoBase implements FrameTransport {
   readonly #client: grpc.Client & Record<string, unknown>;
   #current?: StreamCall;
   /** The call each frame in flight was sent on, oldest first. */
@@ -189,10 +175,8 @@ export class GrpcStreamEcho implements FrameTransport {
   #assembly?: FrameAssembly;
 
   constructor(options: GrpcEchoOptions) {
-    this.#settings = echoSettings(options, true);
-    this.endpoint = this.#settings.target.url;
-    this.inFlight = this.#settings.inFlight;
-    this.#client = serviceClient(this.#settings.target, options);
+    super(options, true);
+    this.#client = serviceClient(this.settings.target, options);
   }
 
   #open(): StreamCall {
@@ -212,7 +196,7 @@ export class GrpcStreamEcho implements FrameTransport {
       wake();
     });
     call.on("error", (error: grpc.ServiceError) => {
-      state.failure = callError(error, this.#settings.target, this.#settings.timeoutSeconds);
+      state.failure = callError(error, this.settings.target, this.settings.timeoutSeconds);
       wake();
     });
     call.on("end", () => {
@@ -227,12 +211,12 @@ export class GrpcStreamEcho implements FrameTransport {
   async #wait(state: StreamCall, what: string): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<boolean>();
     state.wake = () => resolve(true);
-    const timer = setTimeout(() => resolve(false), this.#settings.timeoutSeconds * 1000);
+    const timer = setTimeout(() => resolve(false), this.settings.timeoutSeconds * 1000);
     const woken = await promise;
     clearTimeout(timer);
     if (!woken) {
       state.call.cancel();
-      throw noAnswer(what, this.endpoint, this.#settings.timeoutSeconds);
+      throw noAnswer(what, this.endpoint, this.settings.timeoutSeconds);
     }
   }
 
@@ -247,8 +231,8 @@ export class GrpcStreamEcho implements FrameTransport {
       const message of frameMessages(
         frame,
         index,
-        this.#settings.geometry,
-        this.#settings.chunkBytes,
+        this.settings.geometry,
+        this.settings.chunkBytes,
       )
     ) {
       // write() returning false asks to wait for "drain" before more.
@@ -277,7 +261,7 @@ export class GrpcStreamEcho implements FrameTransport {
     const first = await this.#next(state);
     if (first.frameBytes === 0) return { index: first.index, frame: first.pixels };
     // Chunked: put the frame back together (the copy of chunked mode).
-    this.#assembly ??= new FrameAssembly(this.#settings.geometry.frameBytes, this.endpoint);
+    this.#assembly ??= new FrameAssembly(this.settings.geometry.frameBytes, this.endpoint);
     for (let chunk = first; !this.#assembly.add(chunk);) chunk = await this.#next(state);
     return { index: first.index, frame: this.#assembly.frame };
   }

@@ -54,6 +54,23 @@ export function echoSettings(options: EchoOptions, stream: boolean): EchoSetting
   };
 }
 
+/** What every gRPC client transport has: where it sends, how many frames ahead, its settings. */
+export abstract class EchoBase {
+  /** The server's endpoint URL, for the record. */
+  readonly endpoint: string;
+  /** Frames sent ahead of the replies. */
+  readonly inFlight: number;
+  /** The options, defaults filled in. */
+  protected readonly settings: EchoSettings;
+
+  /** Takes `options` for a unary or a `stream` transport. */
+  constructor(options: EchoOptions, stream: boolean) {
+    this.settings = echoSettings(options, stream);
+    this.endpoint = this.settings.target.url;
+    this.inFlight = this.settings.inFlight;
+  }
+}
+
 /** The error of a `what` (a reply, progress) that did not come from `url` within `seconds`. */
 export function noAnswer(what: string, url: string, seconds: number): Error {
   return new Error(

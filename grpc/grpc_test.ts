@@ -14,6 +14,7 @@ import {
   startServer,
   taskArgs,
 } from "../testing/processes.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
 import { FrameRefused } from "../common/echo.ts";
 import { parseEndpoint } from "../common/endpoint.ts";
 import { frameGeometry } from "../common/frame.ts";
@@ -678,30 +679,25 @@ Deno.test("grpc (lean): streams that only announce large messages cannot make th
 });
 
 Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["grpc:server", ["--bogus"]],
-      ["grpc:server", ["--endpoint", "tcp://127.0.0.1:70000"]],
-      ["grpc:server", ["--port", "6000"]],
-      ["grpc:server", ["--max-bytes", "-1"]],
-      ["grpc:server", ["--codec", "json"]],
-      ["grpc:server", ["--impl", "rust"]],
-      ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
-      ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
-      ["grpc:client", ["--variant", "rest"]],
-      ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
-      ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
-      ["grpc:client", ["--in-flight", "1.5"]],
-      ["grpc:client", ["--endpoint", "unix://"]],
-      ["grpc:client", ["--endpoint", "ipc:///tmp/x.sock"]],
-      ["grpc:client", ["--window", "100"]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors([
+    ["grpc:server", ["--bogus"]],
+    ["grpc:server", ["--endpoint", "tcp://127.0.0.1:70000"]],
+    ["grpc:server", ["--port", "6000"]],
+    ["grpc:server", ["--max-bytes", "-1"]],
+    ["grpc:server", ["--codec", "json"]],
+    ["grpc:server", ["--impl", "rust"]],
+    ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
+    ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
+    ["grpc:client", ["--variant", "rest"]],
+    ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
+    ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
+    ["grpc:client", ["--in-flight", "1.5"]],
+    ["grpc:client", ["--endpoint", "unix://"]],
+    ["grpc:client", ["--endpoint", "ipc:///tmp/x.sock"]],
+    ["grpc:client", ["--window", "100"]],
+    ["grpc:python-server", ["--endpoint", "udp://127.0.0.1:6000"]],
+    ["grpc:python-client", ["--endpoint=tcp://127.0.0.1:70000"]],
+  ]);
 });
 
 Deno.test("grpc: --in-flight beyond the frame pool is a failed run with one line", async () => {

@@ -22,7 +22,7 @@ import {
   KEEPALIVE_TIME_MS,
   KEEPALIVE_TIMEOUT_MS,
 } from "./channel_options.ts";
-import { type EchoOptions, type EchoSettings, echoSettings, noAnswer } from "./echo_options.ts";
+import { EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
 import { FrameAssembly } from "./frame_assembly.ts";
 import { FrameCodec } from "./frame_codec.ts";
 import { frameMessages, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
@@ -57,10 +57,7 @@ function decode(codec: FrameCodec, m: ReceivedMessage): FrameMessage {
 }
 
 /** One `Echo` call per frame, up to `inFlight` at once. */
-export class LeanUnaryEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #settings: EchoSettings;
+export class LeanUnaryEcho extends EchoBase implements FrameTransport {
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   readonly #calls: Promise<{ index: number; frame: Uint8Array; message: ReceivedMessage }>[] = [];
@@ -68,17 +65,15 @@ export class LeanUnaryEcho implements FrameTransport {
   #lastReply?: ReceivedMessage;
 
   constructor(options: LeanEchoOptions) {
-    this.#settings = echoSettings(options, false);
-    this.endpoint = this.#settings.target.url;
-    this.inFlight = this.#settings.inFlight;
-    this.#channel = channelFor(this.#settings.target, options);
+    super(options, false);
+    this.#channel = channelFor(this.settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#settings.geometry);
+    const [message] = frameMessages(frame, index, this.settings.geometry);
     const call = (async () => {
       try {
-        const c = await this.#channel.call(ECHO_PATH, this.#settings.timeoutSeconds * 1000);
+        const c = await this.#channel.call(ECHO_PATH, this.settings.timeoutSeconds * 1000);
         await c.send([this.#codec.encodeHead(message), message.pixels], true);
         const reply = await c.next();
         if (reply === null) throw new GrpcError(13, "the server sent no reply message");
@@ -92,7 +87,7 @@ export class LeanUnaryEcho implements FrameTransport {
         const decoded = decode(this.#codec, reply!);
         return { index: decoded.index, frame: decoded.pixels, message: reply! };
       } catch (error) {
-        throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
+        throw failure(error, this.settings.target, this.settings.timeoutSeconds);
       }
     })();
     call.catch(() => {});
@@ -117,10 +112,7 @@ export class LeanUnaryEcho implements FrameTransport {
 }
 
 /** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
-export class LeanStreamEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #settings: EchoSettings;
+export class LeanStreamEcho extends EchoBase implements FrameTransport {
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   #current?: Promise<ClientCall>;
@@ -131,10 +123,8 @@ export class LeanStreamEcho implements FrameTransport {
   #assembly?: FrameAssembly;
 
   constructor(options: LeanEchoOptions) {
-    this.#settings = echoSettings(options, true);
-    this.endpoint = this.#settings.target.url;
-    this.inFlight = this.#settings.inFlight;
-    this.#channel = channelFor(this.#settings.target, options);
+    super(options, true);
+    this.#channel = channelFor(this.settings.target, options);
   }
 
   async send(frame: Uint8Array, index: number): Promise<void> {
@@ -156,8 +146,8 @@ export class LeanStreamEcho implements FrameTransport {
       const message of frameMessages(
         frame,
         index,
-        this.#settings.geometry,
-        this.#settings.chunkBytes,
+        this.settings.geometry,
+        this.settings.chunkBytes,
       )
     ) {
       // Resolves once written (the frame's bytes are then free again); a
@@ -166,7 +156,7 @@ export class LeanStreamEcho implements FrameTransport {
       const sent = call.send([this.#codec.encodeHead(message), message.pixels], false);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), this.#settings.timeoutSeconds * 1000);
+        timer = setTimeout(() => resolve("late"), this.settings.timeoutSeconds * 1000);
       });
       const outcome = await Promise.race([
         sent.then(() => "sent" as const, () => "ended" as const),
@@ -176,7 +166,7 @@ export class LeanStreamEcho implements FrameTransport {
       if (outcome === "ended") return; // the call ended: receive() reports how
       if (outcome === "late") {
         call.cancel();
-        throw noAnswer("progress", this.endpoint, this.#settings.timeoutSeconds);
+        throw noAnswer("progress", this.endpoint, this.settings.timeoutSeconds);
       }
     }
   }
@@ -185,13 +175,13 @@ export class LeanStreamEcho implements FrameTransport {
   async #next(call: ClientCall): Promise<ReceivedMessage> {
     let reply: ReceivedMessage | null | undefined;
     try {
-      reply = await call.next(this.#settings.timeoutSeconds * 1000);
+      reply = await call.next(this.settings.timeoutSeconds * 1000);
     } catch (error) {
-      throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
+      throw failure(error, this.settings.target, this.settings.timeoutSeconds);
     }
     if (reply === undefined) {
       call.cancel();
-      throw noAnswer("reply", this.endpoint, this.#settings.timeoutSeconds);
+      throw noAnswer("reply", this.endpoint, this.settings.timeoutSeconds);
     }
     if (reply === null) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
     return reply;
@@ -206,7 +196,7 @@ export class LeanStreamEcho implements FrameTransport {
     try {
       call = await pending;
     } catch (error) {
-      throw failure(error, this.#settings.target, this.#settings.timeoutSeconds);
+      throw failure(error, this.settings.target, this.settings.timeoutSeconds);
     }
     const firstReply = await this.#next(call);
     const first = decode(this.#codec, firstReply);
@@ -216,7 +206,7 @@ export class LeanStreamEcho implements FrameTransport {
     }
     // Chunked: put the frame back together (the copy of chunked mode); each
     // reply's buffer goes back once its chunk is copied.
-    this.#assembly ??= new FrameAssembly(this.#settings.geometry.frameBytes, this.endpoint);
+    this.#assembly ??= new FrameAssembly(this.settings.geometry.frameBytes, this.endpoint);
     for (let reply = firstReply;;) {
       let done: boolean;
       try {
