@@ -37,7 +37,6 @@ import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
 import { DEFAULT_STREAM_IN_FLIGHT, EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
 import { DEFAULT_ENDPOINT, ENDPOINT_KINDS, grpcTarget } from "./endpoint.ts";
 import { FrameAssembly } from "./frame_assembly.ts";
-import { frameMessages } from "./frame_message.ts";
 import { IMPL_FLAG, parseImpl } from "./impl.ts";
 import { LeanStreamEcho, LeanUnaryEcho } from "./lean_client.ts";
 import {
@@ -123,7 +122,7 @@ export class GrpcUnaryEcho extends EchoBase implements FrameTransport {
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.settings.geometry);
+    const [message] = this.messages(frame, index);
     const deadline = Date.now() + this.settings.timeoutSeconds * 1000;
     const echo = this.#client.Echo as (
       m: FrameMessage,
@@ -227,14 +226,7 @@ export class GrpcStreamEcho extends EchoBase implements FrameTransport {
     }
     const state = this.#current;
     this.#sentOn.push(state);
-    for (
-      const message of frameMessages(
-        frame,
-        index,
-        this.settings.geometry,
-        this.settings.chunkBytes,
-      )
-    ) {
+    for (const message of this.messages(frame, index)) {
       // write() returning false asks to wait for "drain" before more.
       if (!state.call.write(message)) {
         while (state.call.writableNeedDrain && !state.failure && !state.ended) {

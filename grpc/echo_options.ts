@@ -9,6 +9,8 @@
 import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { defaultEndpoint } from "./endpoint.ts";
+import { frameMessages } from "./frame_message.ts";
+import type { FrameMessage } from "./service.ts";
 
 /** Frames in flight on a stream by default (chosen by measurement, see README.md). */
 export const DEFAULT_STREAM_IN_FLIGHT = 3;
@@ -35,7 +37,7 @@ export interface EchoSettings {
   target: Endpoint;
   /** Geometry of the frames sent. */
   geometry: FrameGeometry;
-  /** Stream only: pixel bytes per message, if frames are sent in chunks. */
+  /** Stream only: pixel bytes per message, if frames are sent in chunks (unary: undefined). */
   chunkBytes?: number;
   /** Round trips outstanding at once. */
   inFlight: number;
@@ -48,7 +50,7 @@ export function echoSettings(options: EchoOptions, stream: boolean): EchoSetting
   return {
     target: options.endpoint ?? defaultEndpoint(),
     geometry: options.geometry,
-    chunkBytes: options.chunkBytes,
+    chunkBytes: stream ? options.chunkBytes : undefined,
     inFlight: options.inFlight ?? (stream ? DEFAULT_STREAM_IN_FLIGHT : 1),
     timeoutSeconds: options.timeoutSeconds ?? 5,
   };
@@ -68,6 +70,11 @@ export abstract class EchoBase {
     this.settings = echoSettings(options, stream);
     this.endpoint = this.settings.target.url;
     this.inFlight = this.settings.inFlight;
+  }
+
+  /** The messages of one frame: the frame whole, or its chunks (stream with `chunkBytes`). */
+  protected messages(frame: Uint8Array, index: number): FrameMessage[] {
+    return frameMessages(frame, index, this.settings.geometry, this.settings.chunkBytes);
   }
 }
 

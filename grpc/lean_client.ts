@@ -25,7 +25,7 @@ import {
 import { EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
 import { FrameAssembly } from "./frame_assembly.ts";
 import { FrameCodec } from "./frame_codec.ts";
-import { frameMessages, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
+import { MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
 import { callFailure, GrpcError } from "./grpc_status.ts";
 import { type ClientCall, LeanChannel } from "./lean_call.ts";
 import type { ReceivedMessage } from "./message_reader.ts";
@@ -70,7 +70,7 @@ export class LeanUnaryEcho extends EchoBase implements FrameTransport {
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.settings.geometry);
+    const [message] = this.messages(frame, index);
     const call = (async () => {
       try {
         const c = await this.#channel.call(ECHO_PATH, this.settings.timeoutSeconds * 1000);
@@ -142,14 +142,7 @@ export class LeanStreamEcho extends EchoBase implements FrameTransport {
     } catch {
       return; // receive() reports it
     }
-    for (
-      const message of frameMessages(
-        frame,
-        index,
-        this.settings.geometry,
-        this.settings.chunkBytes,
-      )
-    ) {
+    for (const message of this.messages(frame, index)) {
       // Resolves once written (the frame's bytes are then free again); a
       // server that stops reading (hung) leaves it waiting for flow-control
       // window, so it has the reply timeout too.
