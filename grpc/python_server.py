@@ -125,8 +125,17 @@ def main():
         print(f"grpc:python-server: {endpoint} is in use by another server", file=sys.stderr)
         return 1
     stop = threading.Event()
+
+    def on_stop(*_):
+        # The same Ctrl-C comes again (from the terminal and through the launcher, ms apart):
+        # ignored from now on, because Python hands its signals back to their default action
+        # while it exits, and a late copy would then kill it (exit code 130, not 0).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_stop)
     server.start()
     cpu_start = cpu_ms()
     print(json.dumps({"event": "ready", "transport": "grpc", "endpoint": endpoint,
