@@ -1,7 +1,9 @@
 /**
  * The gRPC echo server on framebench's own HTTP/2 (`--impl lean`): the same
  * `FrameEcho` service, refusals and statuses as the grpc-js server
- * (./server.ts), over `Deno.listen` and ./http2_connection.ts.
+ * (./server.ts), over `Deno.listen` and ./http2_connection.ts. This file
+ * accepts connections and turns away what is not a call of `FrameEcho`; one
+ * call is ./lean_server_call.ts.
  *
  * Copies of a frame: none of ours. The request's DATA payload is read from
  * the socket straight into a message buffer (./message_reader.ts; only the
@@ -97,9 +99,9 @@ function refuseRequest(
 }
 
 /**
- * Serves until `signal` aborts, then cancels the calls in
- * progress, closes the listener, removes a unix socket file, and returns
- * what it served. Throws, before serving, when the endpoint is in use.
+ * Serves until `signal` aborts, then closes the listener, removes a unix
+ * socket file, cancels the calls in progress, and returns what it served.
+ * Throws, before serving, when the endpoint is in use.
  */
 export async function serveLean(options: LeanServerOptions): Promise<ServerStats> {
   const endpoint = options.endpoint ?? defaultEndpoint();
