@@ -157,8 +157,11 @@ export const CELLS: readonly Cell[] = [
     transport: "grpc",
     description:
       "gRPC unary Echo call per frame, TCP loopback, framebench's own HTTP/2 (--impl lean)",
-    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
-    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "unary"] },
+    server: { launch: "grpc:server", args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PORT}`] },
+    client: {
+      launch: "grpc:client",
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PORT}`, "--variant", "unary"],
+    },
     limit: "echo_tcp",
     study: 25,
   },
@@ -167,18 +170,24 @@ export const CELLS: readonly Cell[] = [
     transport: "grpc",
     description:
       "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, framebench's own HTTP/2 (--impl lean)",
-    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
-    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
+    server: { launch: "grpc:server", args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PORT}`] },
+    client: {
+      launch: "grpc:client",
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PORT}`, "--variant", "stream"],
+    },
     limit: "echo_tcp",
   },
   {
     name: "grpc unary js",
     transport: "grpc",
     description: "gRPC unary Echo call per frame, TCP loopback, @grpc/grpc-js (--impl js)",
-    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
+    server: {
+      launch: "grpc:server",
+      args: ["--impl", "js", "--endpoint", `tcp://127.0.0.1:${GRPC_JS_PORT}`],
+    },
     client: {
       launch: "grpc:client",
-      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "unary"],
+      args: ["--impl", "js", "--endpoint", `tcp://127.0.0.1:${GRPC_JS_PORT}`, "--variant", "unary"],
     },
     limit: "echo_tcp",
   },
@@ -187,10 +196,20 @@ export const CELLS: readonly Cell[] = [
     transport: "grpc",
     description:
       "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, @grpc/grpc-js (--impl js)",
-    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
+    server: {
+      launch: "grpc:server",
+      args: ["--impl", "js", "--endpoint", `tcp://127.0.0.1:${GRPC_JS_PORT}`],
+    },
     client: {
       launch: "grpc:client",
-      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "stream"],
+      args: [
+        "--impl",
+        "js",
+        "--endpoint",
+        `tcp://127.0.0.1:${GRPC_JS_PORT}`,
+        "--variant",
+        "stream",
+      ],
     },
     limit: "echo_tcp",
   },
@@ -199,10 +218,13 @@ export const CELLS: readonly Cell[] = [
     transport: "grpc",
     description:
       "reference: Python grpcio (gRPC's C core) unary Echo client and server, TCP loopback, the same checks of every frame",
-    server: { launch: "grpc:python-server", args: ["--port", GRPC_PYTHON_PORT] },
+    server: {
+      launch: "grpc:python-server",
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`],
+    },
     client: {
       launch: "grpc:python-client",
-      args: ["--port", GRPC_PYTHON_PORT, "--variant", "unary"],
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`, "--variant", "unary"],
     },
     limit: "echo_tcp",
     reference: true,
