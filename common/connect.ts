@@ -21,3 +21,19 @@ export async function connectStream(endpoint: Endpoint): Promise<Deno.Conn> {
   tcp.setNoDelay(true);
   return tcp;
 }
+
+/**
+ * Connects to `endpoint` like {@linkcode connectStream}, and words the usual
+ * failure in one line: nothing listens there, then `hint` (e.g. "is `deno
+ * task socket:server` running there?").
+ */
+export async function connectOrSay(endpoint: Endpoint, hint: string): Promise<Deno.Conn> {
+  try {
+    return await connectStream(endpoint);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.ConnectionRefused) {
+      throw new Error(`nothing listens at ${endpoint.url}: ${hint}`);
+    }
+    throw error;
+  }
+}

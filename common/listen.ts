@@ -43,7 +43,7 @@ export interface StreamListening {
   listener: Deno.Listener;
   /** Where it listens, as the ready line says it: TCP port 0 replaced by the port taken. */
   url: string;
-  /** Closes the listener and removes a unix socket file. */
+  /** Closes the listener and removes a unix socket file; again, does nothing. */
   close: () => void;
 }
 
@@ -57,7 +57,7 @@ export async function listenStream(endpoint: Endpoint): Promise<StreamListening>
       endpoint,
       (path) => Deno.listen({ transport: "unix", path }),
     );
-    return { listener, url: endpoint.url, close: () => closeThen(listener, remove) };
+    return { listener, url: endpoint.url, close: closeThen(listener, remove) };
   }
   if (endpoint.kind !== "tcp") throw new Error(`cannot listen on ${endpoint.url}`);
   let listener: Deno.TcpListener;
@@ -70,14 +70,19 @@ export async function listenStream(endpoint: Endpoint): Promise<StreamListening>
     throw new Error(`cannot listen on ${endpoint.url}: ${(error as Error).message}`);
   }
   const url = endpoint.url.replace(/:\d+$/, `:${listener.addr.port}`);
-  return { listener, url, close: () => closeThen(listener, () => {}) };
+  return { listener, url, close: closeThen(listener, () => {}) };
 }
 
-function closeThen(listener: Deno.Listener, then: () => void): void {
-  try {
-    listener.close();
-  } catch { /* closed already */ }
-  then();
+function closeThen(listener: Deno.Listener, then: () => void): () => void {
+  let closed = false;
+  return () => {
+    if (closed) return;
+    closed = true;
+    try {
+      listener.close();
+    } catch { /* closed already */ }
+    then();
+  };
 }
 
 /** Resolves once `signal` aborts (at once if it has). */

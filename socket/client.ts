@@ -20,7 +20,7 @@ import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
-import { connectTo } from "./listen.ts";
+import { connectOrSay } from "../common/connect.ts";
 import { DEFAULT_ENDPOINT } from "./server.ts";
 import { decodeHead, HEAD_BYTES, pixelBytes, readFull, writeFull } from "./wire.ts";
 
@@ -153,7 +153,7 @@ export class SocketEcho implements FrameTransport {
 
 /** Connects to the socket server; throws one line when nothing listens there. */
 export async function connectSocket(options: SocketEchoOptions): Promise<SocketEcho> {
-  const conn = await connectTo(
+  const conn = await connectOrSay(
     options.endpoint,
     "is `deno task socket:server` running there?",
   );

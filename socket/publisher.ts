@@ -29,7 +29,7 @@ import { encodeProperties, encodeStreamEnd } from "../common/properties.ts";
 import { sharedClockMs } from "../common/clock.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
 import type { FramePublisher, Overflow } from "../common/stream.ts";
-import { type Listening, listenOn } from "./listen.ts";
+import { listenStream, type StreamListening } from "../common/listen.ts";
 import { HEAD_BYTES, writeFull } from "./wire.ts";
 
 /** Where the publisher listens by default. */
@@ -61,14 +61,14 @@ export interface SocketPublisherOptions {
 /** Publishes frames to every subscriber connected to a stream socket. */
 export class SocketPublisher implements FramePublisher {
   readonly endpoint: string;
-  readonly #listening: Listening;
+  readonly #listening: StreamListening;
   readonly #overflow: Overflow;
   readonly #waitForOne: boolean;
   readonly #log: (line: string) => void;
   readonly #subscribers = new Set<Subscriber>();
   readonly #accepting: Promise<void>;
 
-  constructor(listening: Listening, options: SocketPublisherOptions) {
+  constructor(listening: StreamListening, options: SocketPublisherOptions) {
     this.#listening = listening;
     this.endpoint = listening.url;
     this.#overflow = options.overflow ?? "block";
@@ -163,7 +163,7 @@ export class SocketPublisher implements FramePublisher {
 export async function openSocketPublisher(
   options: SocketPublisherOptions,
 ): Promise<SocketPublisher> {
-  return new SocketPublisher(await listenOn(options.endpoint, "socket"), options);
+  return new SocketPublisher(await listenStream(options.endpoint), options);
 }
 
 const COMMAND: PublisherCommand = {

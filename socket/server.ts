@@ -19,7 +19,7 @@ import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
 import { numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
-import { listenOn } from "./listen.ts";
+import { listenStream } from "../common/listen.ts";
 import {
   decodeHead,
   encodeRefusal,
@@ -138,7 +138,7 @@ export async function serveSocket(options: SocketServerOptions): Promise<ServerS
   const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, ["unix"]);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const stats = new ServerStats("socket");
-  const listening = await listenOn(endpoint, "socket");
+  const listening = await listenStream(endpoint);
   const { listener } = listening;
   const connections = new Set<Deno.Conn>();
   const served: Promise<void>[] = [];

@@ -15,7 +15,7 @@ import type { FrameGeometry } from "../common/frame.ts";
 import { isStreamEnd } from "../common/properties.ts";
 import type { FrameSubscription, StreamMessage } from "../common/stream.ts";
 import { type SubscriberCommand, subscriberMain } from "../common/subscriber_main.ts";
-import { connectTo } from "./listen.ts";
+import { connectOrSay } from "../common/connect.ts";
 import { DEFAULT_STREAM_ENDPOINT } from "./publisher.ts";
 import { decodeHead, HEAD_BYTES, pixelBytes, readFull } from "./wire.ts";
 
@@ -69,7 +69,7 @@ export async function subscribeSocket(
   endpoint: Endpoint,
   geometry: FrameGeometry,
 ): Promise<SocketSubscription> {
-  const conn = await connectTo(endpoint, "is `deno task socket:pub` running there?");
+  const conn = await connectOrSay(endpoint, "is `deno task socket:pub` running there?");
   return new SocketSubscription(conn, endpoint, geometry);
 }
 
