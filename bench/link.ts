@@ -121,25 +121,33 @@ export async function listNamespaces(): Promise<string[]> {
   return out.split("\n").map((line) => line.split(" ")[0]).filter(Boolean);
 }
 
+/** Whether process `pid` runs, by `ps` (Deno asks for --allow-all to read /proc). */
 function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
+  const out = new Deno.Command("ps", { args: ["-p", String(pid), "-o", "pid="], stderr: "null" })
+    .outputSync();
+  return new TextDecoder().decode(out.stdout).trim() !== "";
 }
 
 /**
  * Removes the namespaces left by runs whose process is gone (named
- * `framebench-<pid>-a|b`, `pid` no longer running); returns their names.
+ * `framebench-<pid>-a|b`, `pid` no longer running; a run killed with SIGKILL
+ * leaves them), after a SIGTERM to what still runs in them (a server
+ * orphaned by that run); returns their names.
  */
 export async function removeStaleNamespaces(): Promise<string[]> {
   const stale = (await listNamespaces()).filter((name) => {
     const match = /^framebench-(\d+)-[ab]$/.exec(name);
     return match !== null && Number(match[1]) !== Deno.pid && !processAlive(Number(match[1]));
   });
-  for (const name of stale) await run("ip", ["netns", "delete", name]).catch(() => {});
+  for (const name of stale) {
+    const pids = await run("ip", ["netns", "pids", name]).catch(() => "");
+    for (const pid of pids.split("\n").filter(Boolean)) {
+      try {
+        Deno.kill(Number(pid), "SIGTERM");
+      } catch { /* gone already */ }
+    }
+    await run("ip", ["netns", "delete", name]).catch(() => {});
+  }
   return stale;
 }
 

@@ -7,6 +7,7 @@
 
 import { STUDY_BASELINE_FPS } from "./cells.ts";
 import { LIMIT_TESTS } from "./limits.ts";
+import { linkSections } from "./link_report.ts";
 import {
   type BenchResults,
   type CellSummary,
@@ -48,7 +49,8 @@ export function markdownReport(results: BenchResults): string {
       "| transport | fps, median (min–max) | vs baseline | vs C limit | study vs its baseline | MB/s | round trip p50 / p99 ms | CPU ms/frame client / server | frames verified / failed |",
       "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     );
-    for (const s of summaries.filter((x) => x.size === size)) {
+    const acrossLinks = new Set(results.cells.filter((c) => c.link).map((c) => c.name));
+    for (const s of summaries.filter((x) => x.size === size && !acrossLinks.has(x.cell))) {
       lines.push(
         [
           s.cell,
@@ -65,6 +67,7 @@ export function markdownReport(results: BenchResults): string {
     }
     lines.push("");
   }
+  lines.push(...linkSections(results, summaries));
   const failed = summaries.filter((s) => s.failures.length > 0);
   if (failed.length > 0) {
     lines.push("## Failures", "");
@@ -85,7 +88,9 @@ export function markdownReport(results: BenchResults): string {
       "|---|--:|--:|---|",
       ...results.limits.map((l) =>
         `| ${l.test} | ${l.frameBytes} | ${fmt(l.fps)} (${fmt(l.minFps)}–${fmt(l.maxFps)}) | ${
-          LIMIT_TESTS[l.test] ?? ""
+          LIMIT_TESTS[l.test] ?? (l.test.startsWith("echo_tcp over ")
+            ? "echo over TCP across the shaped link (listening side in the servers' namespace), 16 MiB socket buffers, TCP_NODELAY"
+            : "")
         } |`
       ),
       "",
