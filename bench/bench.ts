@@ -12,7 +12,8 @@
  * limits program (whose paths are only known at run time, so they cannot be
  * listed), --allow-read/--allow-write for the result folder and the limits
  * program's build cache, --allow-ffi and --allow-env for sharp (the PNG chart),
- * --allow-sys for the machine description.
+ * --allow-sys for the machine description, --allow-net to check that the
+ * servers of `--remote` are there.
  *
  * @module
  */
@@ -31,6 +32,7 @@ import type { BenchResults } from "./summary.ts";
 import { stopChildrenOnSignal } from "../testing/processes.ts";
 import { runCells } from "./runner.ts";
 import { linkCells, type LinkNetwork, measureLinkLimits, prepareLinks } from "./link.ts";
+import { remoteServers } from "./remote.ts";
 
 const HELP = `Usage: deno task bench [flags]
        deno task bench --compare FOLDER_A FOLDER_B
@@ -49,6 +51,8 @@ Flags:
                    ~/.cache/framebench; without a C compiler the bench runs without them)
   --link RATES     also run each TCP cell across shaped links, e.g. 1gbit,10gbit,100mbit: two
                    network namespaces joined by veth pairs shaped with tc (needs root, iproute2)
+  --remote HOST    run the TCP cells' clients here against deno task serve on HOST
+  --endpoints FILE the same against the servers named in FILE (the lines deno task serve printed)
   --quick          a first look in about a minute: 1 run of 1 s each at 1080p
   --compare        compare two result folders instead of running
   --help           print this help`;
@@ -206,6 +210,8 @@ if (import.meta.main) {
           out: { type: "string" },
           limits: { type: "string" },
           link: { type: "string" },
+          remote: { type: "string" },
+          endpoints: { type: "string" },
           quick: { type: "boolean" },
           compare: { type: "boolean" },
           help: { type: "boolean" },
@@ -248,6 +254,9 @@ if (import.meta.main) {
     const limits = given === "off"
       ? undefined
       : given ?? await defaultLimitsProgram((line) => console.error(line));
+    if (values.remote !== undefined || values.endpoints !== undefined) {
+      cells = await remoteServers(cells, values, (line) => console.error(line));
+    }
     const links = values.link === undefined
       ? undefined
       : await prepareLinks(values.link as string, (line) => console.error(line));
