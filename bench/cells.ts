@@ -33,6 +33,12 @@ export interface Cell {
    * Default: not a TCP cell.
    */
   tcp?: { port: number; at(host: string, port: number): Pick<Cell, "server" | "client"> };
+  /**
+   * Where the server of this cell runs when on another machine (`HOST:PORT`,
+   * `deno task serve` there; remote.ts): only the client runs here. Default:
+   * none, both run here.
+   */
+  remote?: string;
   /** The shaped link this cell runs across (link.ts). Default: none, loopback. */
   link?: { name: string; bitsPerSecond: number };
   /**

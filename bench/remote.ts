@@ -124,6 +124,7 @@ export function remoteCells(cells: readonly Cell[], places: ServerPlaces): Cell[
       description:
         `${cell.description}; its server at ${where} (deno task serve there), its client on this machine`,
       client,
+      remote: where,
       tcp: undefined,
     };
     // The server runs elsewhere; the C echo on this machine's loopback is not its limit.
@@ -191,14 +192,18 @@ export async function remoteServers(
     places = remotePlaces(cells, host);
   }
   const remote = remoteCells(cells, places);
-  const left = cells.filter((c) => !remote.some((r) => r.name.startsWith(`${c.name} at `)));
-  if (left.length > 0) {
-    progress(`bench: no server there for: ${left.map((c) => c.name).join(", ")}: left out`);
-  }
   if (remote.length === 0) throw new UsageError("no selected cell has a server there");
   const used: ServerPlaces = new Map(
     [...places].filter(([name]) => remote.some((r) => r.name.startsWith(`${name} at `))),
   );
   await checkPlaces(used);
+  const left = cells.filter((c) => !used.has(c.name));
+  if (left.length > 0) {
+    progress(
+      `bench: only the cells with a server there run; left out: ${
+        left.map((c) => c.name).join(", ")
+      }`,
+    );
+  }
   return remote;
 }

@@ -23,6 +23,18 @@ function sizeTitle(size: string, summaries: CellSummary[]): string {
   return bytes ? `${size} rgb24 (${(bytes / 1e6).toFixed(2)} MB per frame)` : `${size} rgb24`;
 }
 
+/** Which side ran where, when servers ran on another machine (`--remote`, `--endpoints`). */
+function remoteLines(results: BenchResults): string[] {
+  const places = [...new Set(results.cells.flatMap((c) => c.remote ? [c.remote] : []))];
+  if (places.length === 0) return [];
+  return [
+    `Where: the clients ran on this machine (above); the servers on another, started there by \`deno task serve\`, at ${
+      places.join(", ")
+    }.`,
+    "",
+  ];
+}
+
 /** `report.md`: the header, one table per size, the method, the failures. */
 export function markdownReport(results: BenchResults): string {
   const summaries = summarize(results);
@@ -35,6 +47,7 @@ export function markdownReport(results: BenchResults): string {
     "",
     `Command: \`${m.command}\``,
     "",
+    ...remoteLines(results),
     ...(results.interrupted
       ? [
         `**Interrupted** (Ctrl-C) after ${results.runs.length} run(s): the tables hold the runs that finished.`,
