@@ -127,6 +127,10 @@ Deno.test(
           report,
           /its server at .* \(deno task serve there\), its client on this machine/,
         );
+        assert.match(
+          report,
+          new RegExp(`^Where: the clients ran on this machine.* at ${host}:`, "m"),
+        );
       } finally {
         serve.kill("SIGINT");
       }
