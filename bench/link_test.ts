@@ -13,6 +13,7 @@ import {
 } from "./link.ts";
 import { UsageError } from "../common/flags.ts";
 import { ROOT } from "../testing/processes.ts";
+import { DENO, Terminal } from "../testing/terminal.ts";
 
 const missing = await linkMissing();
 if (missing) console.warn(`link_test: ${missing}: skipping the namespace tests`);
@@ -166,6 +167,36 @@ Deno.test({
       assert.ok((await listNamespaces()).includes(namespaceNames(killed.pid).server));
       const removed = await removeStaleNamespaces();
       assert.ok(removed.includes(namespaceNames(killed.pid).server), removed.join(" "));
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "ctrl-c: deno task bench --link in a terminal: one Ctrl-C on a run across the link leaves no namespace",
+  ignore: ignore || !Terminal.available(),
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "framebench-link-test-" });
+    try {
+      await using terminal = await Terminal.open(
+        `${DENO} task bench --link 1gbit --only "socket tcp" --runs 1 --seconds 4 --warmup 0.2 --limits off --out ${out}`,
+      );
+      // The loopback cell finished; the one across the link is under way.
+      await terminal.waitFor(/\[1\/2\] socket tcp 1080p run 1\/1: [\d.]+ fps/);
+      const listed = await listNamespaces();
+      const pids = output("pgrep", ["-f", `bench/bench.ts --link 1gbit .*${out}`]).trim();
+      assert.equal(pids.split("\n").length, 1, `expected one bench process: ${pids}`);
+      const ours = Object.values(namespaceNames(Number(pids)));
+      assert.ok(ours.every((n) => listed.includes(n)), listed.join(" "));
+      await new Promise((r) => setTimeout(r, 1500));
+      await terminal.press("C-c");
+      const code = await terminal.exitCode();
+      const shown = await terminal.text();
+      assert.equal(code, 130, shown);
+      const left = await listNamespaces();
+      assert.ok(!ours.some((n) => left.includes(n)), `${left.join(" ")}\n${shown}`);
     } finally {
       await Deno.remove(out, { recursive: true });
     }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { buildLinks, linkMissing, type LinkNetwork, parseLinks } from "./link.ts";
 import { freePort, lines, ROOT } from "../testing/processes.ts";
 import type { BenchResults } from "./summary.ts";
+import { DENO, Terminal } from "../testing/terminal.ts";
 
 const BENCH = ["run", "-A", "bench/bench.ts"];
 const SERVE = ["run", "--allow-run", "--allow-read", "--allow-env", "bench/serve.ts"];
@@ -146,3 +147,24 @@ Deno.test(
     }
   },
 );
+
+Deno.test({
+  name: "ctrl-c: deno task serve in a terminal stops every server on one Ctrl-C, exit code 0",
+  ignore: !Terminal.available(),
+  async fn() {
+    await using terminal = await Terminal.open(`${DENO} task serve`);
+    await terminal.waitFor(/"transport":"rest".*"cells"/);
+    const shown = await terminal.text();
+    const pids = [...shown.matchAll(/"pid":(\d+)/g)].map((m) => m[1]);
+    assert.equal(pids.length, 5, shown);
+    await terminal.press("C-c");
+    const code = await terminal.exitCode();
+    const after = await terminal.text();
+    assert.equal(code, 0, after);
+    assert.equal(after.match(/"event":"stopped"/g)?.length, 5, after);
+    for (const pid of pids) {
+      const ps = new Deno.Command("ps", { args: ["-p", pid, "-o", "pid="] }).outputSync();
+      assert.equal(new TextDecoder().decode(ps.stdout).trim(), "", `server ${pid} still runs`);
+    }
+  },
+});
