@@ -99,8 +99,8 @@ const endpointFlag: TcpFlags = (host, port) => ["--endpoint", `tcp://${host}:${p
 const hostPortFlags: TcpFlags = (host, port) => ["--host", host, "--port", String(port)];
 
 /**
- * A cell over TCP, on loopback: its endpoint flags (from `flags`) first, then
- * the server's and the client's own arguments; {@linkcode Cell.tcp} moves it.
+ * A cell over TCP, on loopback: the server's and the client's own arguments,
+ * then its endpoint flags (from `flags`); {@linkcode Cell.tcp} moves it.
  */
 function tcpCell(
   cell: Omit<Cell, "server" | "client" | "tcp">,

@@ -291,7 +291,7 @@ export function linkCells(cells: readonly Cell[], network: LinkNetwork): Cell[] 
         ...cell,
         name: linkCellName(cell, link.rate),
         description:
-          `${cell.description}; across a ${link.rate.name} veth link (tc tbf) between two network namespaces`,
+          `${cell.description}; here across a ${link.rate.name} veth link (tc tbf) between two network namespaces instead of loopback`,
         server: server && { ...server, netns: link.server.netns },
         client: { ...client, netns: link.client.netns },
         limit: linkLimitName(link.rate),

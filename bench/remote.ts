@@ -122,7 +122,7 @@ export function remoteCells(cells: readonly Cell[], places: ServerPlaces): Cell[
       ...cell,
       name: `${cell.name} at ${place.host}`,
       description:
-        `${cell.description}; its server at ${where} (deno task serve there), its client on this machine`,
+        `${cell.description}; here its server at ${where} (deno task serve there), its client on this machine`,
       client,
       remote: where,
       tcp: undefined,
