@@ -231,23 +231,16 @@ export async function buildLinks(
     const links: LinkSides[] = [];
     for (const [i, rate] of rates.entries()) {
       const [a, b] = [`fb${i}a`, `fb${i}b`];
-      const side = (netns: string, host: string) => ({ netns, host });
       const link: LinkSides = {
         rate,
-        server: side(namespaces.server, `10.201.${i + 1}.1`),
-        client: side(namespaces.client, `10.201.${i + 1}.2`),
+        server: { netns: namespaces.server, host: `10.201.${i + 1}.1` },
+        client: { netns: namespaces.client, host: `10.201.${i + 1}.2` },
       };
       await run("ip", [
         ...["link", "add", a, "netns", namespaces.server, "type", "veth"],
         ...["peer", "name", b, "netns", namespaces.client],
       ]);
-      for (
-        const [netns, dev, host] of [[namespaces.server, a, link.server.host], [
-          namespaces.client,
-          b,
-          link.client.host,
-        ]]
-      ) {
+      for (const [{ netns, host }, dev] of [[link.server, a], [link.client, b]] as const) {
         await run("ip", ["-n", netns, "addr", "add", `${host}/24`, "dev", dev]);
         await run("ip", ["-n", netns, "link", "set", dev, "up"]);
         // Shaped on the way out of each end: both directions at the rate.
