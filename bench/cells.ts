@@ -93,9 +93,9 @@ const SOCKET_TCP_PORT = PORT_BASE + 5;
 
 /** How a transport's flags name a TCP endpoint, the same on its server and its client. */
 type TcpFlags = (host: string, port: number) => string[];
-/** `--endpoint tcp://HOST:PORT` (zmq, socket). */
+/** `--endpoint tcp://HOST:PORT` (zmq, socket, grpc). */
 const endpointFlag: TcpFlags = (host, port) => ["--endpoint", `tcp://${host}:${port}`];
-/** `--host HOST --port PORT` (rest, grpc, until they take --endpoint). */
+/** `--host HOST --port PORT` (rest, until it takes --endpoint). */
 const hostPortFlags: TcpFlags = (host, port) => ["--host", host, "--port", String(port)];
 
 /**
@@ -154,7 +154,7 @@ function grpcCell(
       ...(study === undefined ? {} : { study }),
     },
     impl === "js" ? GRPC_JS_PORT : GRPC_PORT,
-    hostPortFlags,
+    endpointFlag,
     { launch: "grpc:server", args: implArgs },
     { launch: "grpc:client", args: [...implArgs, "--variant", variant] },
   );
@@ -258,10 +258,13 @@ export const CELLS: readonly Cell[] = [
     transport: "grpc",
     description:
       "reference: Python grpcio (gRPC's C core) unary Echo client and server, TCP loopback, the same checks of every frame",
-    server: { launch: "grpc:python-server", args: ["--port", GRPC_PYTHON_PORT] },
+    server: {
+      launch: "grpc:python-server",
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`],
+    },
     client: {
       launch: "grpc:python-client",
-      args: ["--port", GRPC_PYTHON_PORT, "--variant", "unary"],
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`, "--variant", "unary"],
     },
     limit: "echo_tcp",
     reference: true,

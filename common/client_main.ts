@@ -39,8 +39,8 @@ export interface ClientCommand extends ClientSpec {
   endpoint: { default: string; kinds: readonly EndpointKind[] };
   /** Opens the transport; throws a one-line error when it cannot. */
   connect(context: ClientContext): Promise<FrameTransport>;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
+  /** Versions for the record (given what `connect` got). Default: the runtime's, no packages. */
+  runtime?: (context: ClientContext) => RuntimeInfo;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, measures, prints, exits. */
@@ -54,12 +54,13 @@ export function clientMain(command: ClientCommand): Promise<never> {
     if (help) return console.log(usage(spec, CLIENT_FLAGS));
     const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
     const signal = shutdownSignal();
-    const transport = await command.connect({ options, endpoint, flags, signal });
+    const context: ClientContext = { options, endpoint, flags, signal };
+    const transport = await command.connect(context);
     const record = await runEcho(transport, {
       transport: command.transport,
       options,
       signal,
-      runtime: command.runtime?.() ?? runtimeInfo([]),
+      runtime: command.runtime?.(context) ?? runtimeInfo([]),
     });
     return reportResult(record, options.json);
   });
