@@ -36,6 +36,12 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Send this signal to a client after this many milliseconds (fault tests). */
   signalAfter?: { signal: Deno.Signal; ms: number };
+  /**
+   * The network namespace to run it in (`ip netns exec NAME`, which needs
+   * root; the process is then `deno` itself, so signals reach it as usual).
+   * Default: this process's.
+   */
+  netns?: string;
 }
 
 /** Splits a byte stream into text lines. */
@@ -73,11 +79,15 @@ const running = new Set<Deno.ChildProcess>();
 /** Set once this process is stopping: nothing new is started. */
 let stopping = false;
 
-function spawn(launch: Launch, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+function spawn(launch: Launch, args: string[], options: StartOptions): Deno.ChildProcess {
   if (stopping) throw new Error("interrupted");
+  const { env, netns } = options;
   const base = typeof launch === "string" ? taskArgs(launch) : launch.deno;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...base, ...args],
+  const deno = [Deno.execPath(), ...base, ...args];
+  // ip netns exec replaces itself with deno (exec), so the child is deno.
+  const [program, ...rest] = netns ? ["ip", "netns", "exec", netns, ...deno] : deno;
+  const child = new Deno.Command(program, {
+    args: rest,
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
@@ -176,7 +186,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<ServerProcess> {
   const task = launchName(launch);
-  const child = spawn(launch, args, options.env);
+  const child = spawn(launch, args, options);
   const stderr = collect(child.stderr);
   const out = lines(child.stdout);
   const stdoutLines: string[] = [];
@@ -282,7 +292,7 @@ export async function runClient(
   args: string[] = [],
   options: StartOptions = {},
 ): Promise<ClientRun> {
-  const child = spawn(launch, [...args, "--json"], options.env);
+  const child = spawn(launch, [...args, "--json"], options);
   const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
   let timedOut = false;
   const { signalAfter } = options;
