@@ -63,7 +63,7 @@ const PORT_BASE = 10000 + (Deno.pid % 3700) * 6;
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
 const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
 const GRPC_PORT = String(PORT_BASE + 1);
-const REST_PORT = String(PORT_BASE + 2);
+const REST_HTTP = `http://127.0.0.1:${PORT_BASE + 2}`;
 const GRPC_JS_PORT = String(PORT_BASE + 3);
 const GRPC_PYTHON_PORT = String(PORT_BASE + 4);
 const SHM_NAME = `${RUN_TAG}-shm`;
@@ -76,10 +76,16 @@ function restCell(variant: string, description: string, study?: number, encoder?
     name: encoder ? `rest ${variant} ${encoder}` : `rest ${variant}`,
     transport: "rest",
     description,
-    server: { launch: "rest:server", args: ["--port", REST_PORT] },
+    server: { launch: "rest:server", args: ["--endpoint", REST_HTTP] },
     client: {
       launch: "rest:client",
-      args: ["--port", REST_PORT, "--variant", variant, ...(encoder ? ["--encoder", encoder] : [])],
+      args: [
+        "--endpoint",
+        REST_HTTP,
+        "--variant",
+        variant,
+        ...(encoder ? ["--encoder", encoder] : []),
+      ],
     },
     limit: "echo_tcp",
     ...(study === undefined ? {} : { study }),

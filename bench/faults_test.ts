@@ -145,7 +145,7 @@ function rawEndpoint(cell: Cell): Deno.ConnectOptions | Deno.UnixConnectOptions 
   const value = (flag: string) => args[args.indexOf(flag) + 1];
   if (args.includes("--port")) return { hostname: "127.0.0.1", port: Number(value("--port")) };
   const endpoint = args.includes("--endpoint") ? value("--endpoint") : "";
-  const tcp = /^tcp:\/\/([^:]+):(\d+)$/.exec(endpoint);
+  const tcp = /^(?:tcp|http):\/\/([^:]+):(\d+)$/.exec(endpoint);
   if (tcp) return { hostname: tcp[1], port: Number(tcp[2]) };
   const unix = /^(?:ipc|unix):\/\/(.+)$/.exec(endpoint);
   if (unix) return { transport: "unix", path: unix[1] };

@@ -14,8 +14,8 @@ Deno.test({
   async fn() {
     const maxBytes = 1920 * 1080 * 3;
     const server = await startServer("rest:server", [
-      "--port",
-      "0",
+      "--endpoint",
+      "http://127.0.0.1:0",
       "--max-bytes",
       String(maxBytes),
     ]);
