@@ -28,7 +28,7 @@
 
 import { removeOnExit } from "../common/cleanup.ts";
 import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
-import { numberFlag } from "../common/flags.ts";
+import { maxBytesFlag, numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
@@ -111,12 +111,8 @@ export async function serveRest(options: RestServerOptions): Promise<ServerStats
     onError: (error: unknown) =>
       errorResponse(new HttpError(500, `server error: ${(error as Error)?.message ?? error}`)),
   }, (request) => routes.handle(request));
-  try {
-    stats.ready(url);
-    await server.finished;
-  } finally {
-    removeSocketFile?.();
-  }
+  stats.ready(url);
+  await server.finished.finally(() => removeSocketFile?.());
   stats.stopped();
   return stats;
 }
@@ -126,11 +122,7 @@ const COMMAND: ServerCommand = {
   summary: "Echoes frames over HTTP (REST) until Ctrl-C: raw, multipart, base64, hex and JPEG.",
   endpoint: REST_ENDPOINT,
   flags: {
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description: "largest request body accepted; a larger one gets 413",
-    },
+    ...maxBytesFlag(DEFAULT_MAX_BYTES, "largest request body accepted; a larger one gets 413"),
     ...ALLOCATOR_FLAG,
   },
   serve: ({ endpoint, flags, signal }) =>
