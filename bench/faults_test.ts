@@ -47,8 +47,13 @@ for (const cell of cases) {
   Deno.test(`faults ${cell.name}: a server killed mid-run is reported by the client within seconds`, async () => {
     const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
-    const run = client(["--seconds", "60", "--timeout", "2"]);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Killed once the client's first progress line says frames are going round
+    // (a fixed 1.5 s was at times before its first frame on a loaded machine).
+    const going = Promise.withResolvers<void>();
+    const run = client(["--seconds", "60", "--timeout", "2"], {
+      onStderrLine: (line: string) => line.includes("last round trip") && going.resolve(),
+    });
+    await Promise.race([going.promise, run]);
     const killedAt = performance.now();
     await s.stop("SIGKILL");
     const r = await run;

@@ -9,8 +9,11 @@ import { encodeJpeg } from "./jpeg.ts";
 import { newBoundary, writeMultipart } from "./multipart.ts";
 import { Scratch } from "./scratch.ts";
 
-const SMALL = ["--size", "480p", "--warmup", "0"];
-const TINY = ["--size", "64x48", "--warmup", "0"];
+// Small frames, no warm-up; --frames, not the default 5 s, ends a run that
+// gives it, however slow a busy machine is (a JPEG or js-codec run made 3 to
+// 9 frames in 5 s on a loaded one).
+const SMALL = ["--size", "480p", "--warmup", "0", "--seconds", "60"];
+const TINY = ["--size", "64x48", "--warmup", "0", "--seconds", "60"];
 
 /** A REST server on a free TCP port of 127.0.0.1, with `args`. */
 function tcpServer(...args: string[]): Promise<ServerProcess> {
@@ -19,7 +22,7 @@ function tcpServer(...args: string[]): Promise<ServerProcess> {
 
 /** A REST client of the server at `endpoint` (a ready line's URL, or `unix://PATH`), with `args`. */
 function restClient(endpoint: string, ...args: string[]) {
-  return runClient("rest:client", ["--endpoint", endpoint, ...args]);
+  return runClient("rest:client", ["--endpoint", endpoint, ...args], { timeoutMs: 60000 });
 }
 
 async function stopClean(server: ServerProcess) {

@@ -36,6 +36,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Send this signal to a client after this many milliseconds (fault tests). */
   signalAfter?: { signal: Deno.Signal; ms: number };
+  /** Called with each line a client prints on stderr, as it comes (a test waiting for progress). */
+  onStderrLine?: (line: string) => void;
 }
 
 /** Splits a byte stream into text lines. */
@@ -50,6 +52,18 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
     }
   }
   if (rest) yield rest;
+}
+
+async function collectLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<string> {
+  let text = "";
+  for await (const line of lines(stream)) {
+    onLine(line);
+    text += line + "\n";
+  }
+  return text;
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
@@ -283,7 +297,9 @@ export async function runClient(
   options: StartOptions = {},
 ): Promise<ClientRun> {
   const child = spawn(launch, [...args, "--json"], options.env);
-  const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
+  const { onStderrLine } = options;
+  const stdout = collect(child.stdout);
+  const stderr = onStderrLine ? collectLines(child.stderr, onStderrLine) : collect(child.stderr);
   let timedOut = false;
   const { signalAfter } = options;
   const signalTimer = signalAfter &&
