@@ -38,6 +38,8 @@ export interface StartOptions {
   signalAfter?: { signal: Deno.Signal; ms: number };
   /** Called with each line a client prints on stderr, as it comes (a test waiting for progress). */
   onStderrLine?: (line: string) => void;
+  /** Send this signal to a client when it first prints a stderr line that matches (fault tests). */
+  signalOnLine?: { signal: Deno.Signal; line: RegExp };
 }
 
 /** Splits a byte stream into text lines. */
@@ -297,17 +299,26 @@ export async function runClient(
   options: StartOptions = {},
 ): Promise<ClientRun> {
   const child = spawn(launch, [...args, "--json"], options.env);
-  const { onStderrLine } = options;
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch { /* already gone */ }
+  };
+  const { onStderrLine, signalOnLine, signalAfter } = options;
+  let signalled = false;
+  const onLine = (line: string) => {
+    onStderrLine?.(line);
+    if (signalOnLine && !signalled && signalOnLine.line.test(line)) {
+      signalled = true;
+      signal(signalOnLine.signal);
+    }
+  };
   const stdout = collect(child.stdout);
-  const stderr = onStderrLine ? collectLines(child.stderr, onStderrLine) : collect(child.stderr);
+  const stderr = onStderrLine || signalOnLine
+    ? collectLines(child.stderr, onLine)
+    : collect(child.stderr);
   let timedOut = false;
-  const { signalAfter } = options;
-  const signalTimer = signalAfter &&
-    setTimeout(() => {
-      try {
-        child.kill(signalAfter.signal);
-      } catch { /* already gone */ }
-    }, signalAfter.ms);
+  const signalTimer = signalAfter && setTimeout(() => signal(signalAfter.signal), signalAfter.ms);
   const status = await withTimeout(child.status, options.timeoutMs ?? 20000, () => {
     timedOut = true;
     child.kill("SIGKILL");
