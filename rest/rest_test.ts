@@ -10,10 +10,12 @@ import { newBoundary, writeMultipart } from "./multipart.ts";
 import { Scratch } from "./scratch.ts";
 
 // Small frames, no warm-up; --frames, not the default 5 s, ends a run that
-// gives it, however slow a busy machine is (a JPEG or js-codec run made 3 to
-// 9 frames in 5 s on a loaded one).
-const SMALL = ["--size", "480p", "--warmup", "0", "--seconds", "60"];
-const TINY = ["--size", "64x48", "--warmup", "0", "--seconds", "60"];
+// gives it, and a reply may take longer than the default --timeout 5, however
+// slow a busy machine is (a JPEG or js-codec run made 3 to 9 frames in 5 s, a
+// JPEG reply took over 5 s, on one loaded 10 times over).
+const PATIENT = ["--seconds", "60", "--timeout", "30"];
+const SMALL = ["--size", "480p", "--warmup", "0", ...PATIENT];
+const TINY = ["--size", "64x48", "--warmup", "0", ...PATIENT];
 
 /** A REST server on a free TCP port of 127.0.0.1, with `args`. */
 function tcpServer(...args: string[]): Promise<ServerProcess> {
@@ -62,7 +64,7 @@ Deno.test("rest: every variant echoes verified frames over TCP, between real pro
         "--frames",
         "12",
       );
-      assert.equal(run.code, 0, `${what}: ${run.stderr}`);
+      assert.equal(run.code, 0, `${what}: ${run.stderr} ${run.record?.reason}`);
       const r = run.record! as typeof run.record & { rest: Record<string, number | string> };
       assert.equal(r.status, "ok", what);
       assert.equal(r.transport, "rest");
