@@ -12,7 +12,8 @@
  * limits program (whose paths are only known at run time, so they cannot be
  * listed), --allow-read/--allow-write for the result folder and the limits
  * program's build cache, --allow-ffi and --allow-env for sharp (the PNG chart),
- * --allow-sys for the machine description.
+ * --allow-sys for the machine description, --allow-net to check that the
+ * servers of `--remote` are there.
  *
  * @module
  */
@@ -30,6 +31,8 @@ import { csvReport, markdownReport, terminalTable } from "./report.ts";
 import type { BenchResults } from "./summary.ts";
 import { stopChildrenOnSignal } from "../testing/processes.ts";
 import { runCells } from "./runner.ts";
+import { linkCells, type LinkNetwork, measureLinkLimits, prepareLinks } from "./link.ts";
+import { remoteServers } from "./remote.ts";
 
 const HELP = `Usage: deno task bench [flags]
        deno task bench --compare FOLDER_A FOLDER_B
@@ -46,6 +49,10 @@ Flags:
   --limits PATH    the program that measures the machine's limits in C, or "off" (default:
                    limits/limits.c, built with cc -march=native on first use into
                    ~/.cache/framebench; without a C compiler the bench runs without them)
+  --link RATES     also run each TCP cell across shaped links, e.g. 1gbit,10gbit,100mbit: two
+                   network namespaces joined by veth pairs shaped with tc (needs root, iproute2)
+  --remote HOST    run the TCP cells' clients here against deno task serve on HOST
+  --endpoints FILE the same against the servers named in FILE (the lines deno task serve printed)
   --quick          a first look in about a minute: 1 run of 1 s each at 1080p
   --compare        compare two result folders instead of running
   --help           print this help`;
@@ -66,6 +73,8 @@ export interface BenchOptions {
   out?: string;
   /** The limits program to measure the machine's limits with (see limits.ts). Default: none. */
   limits?: string;
+  /** Shaped links whose cells are among `cells`: their C echo is measured too (link.ts). Default: none. */
+  links?: LinkNetwork;
   /** Seconds per repetition of a limits test. Default: 1. */
   limitSeconds?: number;
   /** How the run was started, for the report. Default: `deno task bench`. */
@@ -121,19 +130,31 @@ export async function bench(options: BenchOptions = {}): Promise<BenchOutcome> {
     return !missing;
   });
   const machine = await machineInfo(options.command ?? "deno task bench");
-  const tests = limitTests(cells.map((c) => c.limit));
+  const tests = limitTests(cells.filter((c) => !c.link).map((c) => c.limit));
   // The limits are measured right before and right after the transports, as
   // the machine's speed drifts (2x over a day was seen on shared VMs).
-  const measure = () =>
+  const frameBytes = settings.sizes.map((size) => parseSize(size).frameBytes);
+  const measure = async () =>
     options.limits
-      ? measureLimits(
-        options.limits,
-        tests,
-        settings.sizes.map((size) => parseSize(size).frameBytes),
-        options.limitSeconds ?? 1,
-        progress,
-      )
-      : Promise.resolve([]);
+      ? [
+        ...await measureLimits(
+          options.limits,
+          tests,
+          frameBytes,
+          options.limitSeconds ?? 1,
+          progress,
+        ),
+        ...(options.links
+          ? await measureLinkLimits(
+            options.limits,
+            options.links,
+            frameBytes,
+            options.limitSeconds ?? 1,
+            progress,
+          )
+          : []),
+      ]
+      : [];
   const { signal } = options;
   const before = await measure();
   const { runs, interrupted } = await runCells(cells, {
@@ -188,6 +209,9 @@ if (import.meta.main) {
           only: { type: "string" },
           out: { type: "string" },
           limits: { type: "string" },
+          link: { type: "string" },
+          remote: { type: "string" },
+          endpoints: { type: "string" },
           quick: { type: "boolean" },
           compare: { type: "boolean" },
           help: { type: "boolean" },
@@ -230,8 +254,16 @@ if (import.meta.main) {
     const limits = given === "off"
       ? undefined
       : given ?? await defaultLimitsProgram((line) => console.error(line));
+    if (values.remote !== undefined || values.endpoints !== undefined) {
+      cells = await remoteServers(cells, values, (line) => console.error(line));
+    }
+    const links = values.link === undefined
+      ? undefined
+      : await prepareLinks(values.link as string, (line) => console.error(line));
+    if (links) cells = [...cells, ...linkCells(cells, links)];
     const { results, out, interrupted } = await bench({
       cells,
+      links,
       sizes: sizes.length ? sizes : ["1080p"],
       runs: quick ? 1 : numberFlag("runs", values.runs, { integer: true }),
       seconds: quick ? 1 : numberFlag("seconds", values.seconds),
@@ -241,7 +273,7 @@ if (import.meta.main) {
       limitSeconds: quick ? 0.3 : 1,
       command: ["deno task bench", ...args].join(" "),
       signal,
-    });
+    }).finally(() => links?.remove());
     if (!out) {
       console.error("bench: interrupted before any run finished: no report written");
       return 130;

@@ -16,10 +16,31 @@ export interface Cell {
   transport: string;
   /** One line for the report on what is measured. */
   description: string;
-  /** The server to start first, if any: what to launch and its arguments. */
-  server?: { launch: Launch; args: string[] };
-  /** The client: what to launch and its arguments (the runner adds the size, time and --json). */
-  client: { launch: Launch; args: string[] };
+  /**
+   * The server to start first, if any: what to launch, its arguments, and the
+   * network namespace to run it in (default: this process's).
+   */
+  server?: { launch: Launch; args: string[]; netns?: string };
+  /**
+   * The client: what to launch, its arguments (the runner adds the size, time
+   * and --json), and the network namespace to run it in (default: this process's).
+   */
+  client: { launch: Launch; args: string[]; netns?: string };
+  /**
+   * A cell over TCP: its port, and its server and client for another host
+   * (how each transport's flags name a TCP endpoint), so that it can be run
+   * across a shaped link (link.ts) or against a server on another machine.
+   * Default: not a TCP cell.
+   */
+  tcp?: { port: number; at(host: string, port: number): Pick<Cell, "server" | "client"> };
+  /**
+   * Where the server of this cell runs when on another machine (`HOST:PORT`,
+   * `deno task serve` there; remote.ts): only the client runs here. Default:
+   * none, both run here.
+   */
+  remote?: string;
+  /** The shaped link this cell runs across (link.ts). Default: none, loopback. */
+  link?: { name: string; bitsPerSecond: number };
   /**
    * The test of the limits program (`limits/limits.c`) that this design is
    * judged against: the same work done in C (see limits.ts), if any.
@@ -61,35 +82,80 @@ export const RUN_TAG = `framebench-bench-${Deno.pid}`;
  */
 const PORT_BASE = 10000 + (Deno.pid % 3700) * 6;
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
-const ZMQ_TCP = `tcp://127.0.0.1:${PORT_BASE}`;
-const GRPC_PORT = String(PORT_BASE + 1);
-const REST_HTTP = `http://127.0.0.1:${PORT_BASE + 2}`;
-const GRPC_JS_PORT = String(PORT_BASE + 3);
+const ZMQ_TCP_PORT = PORT_BASE;
+const GRPC_PORT = PORT_BASE + 1;
+const REST_PORT = PORT_BASE + 2;
+const GRPC_JS_PORT = PORT_BASE + 3;
 const GRPC_PYTHON_PORT = String(PORT_BASE + 4);
 const SHM_NAME = `${RUN_TAG}-shm`;
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
-const SOCKET_TCP = `tcp://127.0.0.1:${PORT_BASE + 5}`;
+const SOCKET_TCP_PORT = PORT_BASE + 5;
+
+/** How a transport's flags name a TCP endpoint, the same on its server and its client. */
+type TcpFlags = (host: string, port: number) => string[];
+/** `--endpoint tcp://HOST:PORT` (zmq, socket, grpc). */
+const endpointFlag: TcpFlags = (host, port) => ["--endpoint", `tcp://${host}:${port}`];
+
+/**
+ * A cell over TCP, on loopback: the server's and the client's own arguments,
+ * then its endpoint flags (from `flags`); {@linkcode Cell.tcp} moves it.
+ */
+function tcpCell(
+  cell: Omit<Cell, "server" | "client" | "tcp">,
+  port: number,
+  flags: TcpFlags,
+  server: { launch: Launch; args: string[] },
+  client: { launch: Launch; args: string[] },
+): Cell {
+  const at = (host: string, port: number) => ({
+    server: { launch: server.launch, args: [...server.args, ...flags(host, port)] },
+    client: { launch: client.launch, args: [...client.args, ...flags(host, port)] },
+  });
+  return { ...cell, ...at("127.0.0.1", port), tcp: { port, at } };
+}
 
 /** A REST cell: every variant shares one server setup and is judged against TCP echo. */
 function restCell(variant: string, description: string, study?: number, encoder?: string): Cell {
-  return {
-    name: encoder ? `rest ${variant} ${encoder}` : `rest ${variant}`,
-    transport: "rest",
-    description,
-    server: { launch: "rest:server", args: ["--endpoint", REST_HTTP] },
-    client: {
-      launch: "rest:client",
-      args: [
-        "--endpoint",
-        REST_HTTP,
-        "--variant",
-        variant,
-        ...(encoder ? ["--encoder", encoder] : []),
-      ],
+  return tcpCell(
+    {
+      name: encoder ? `rest ${variant} ${encoder}` : `rest ${variant}`,
+      transport: "rest",
+      description,
+      limit: "echo_tcp",
+      ...(study === undefined ? {} : { study }),
     },
-    limit: "echo_tcp",
-    ...(study === undefined ? {} : { study }),
-  };
+    REST_PORT,
+    endpointFlag,
+    { launch: "rest:server", args: [] },
+    {
+      launch: "rest:client",
+      args: ["--variant", variant, ...(encoder ? ["--encoder", encoder] : [])],
+    },
+  );
+}
+
+/** A gRPC cell of framebench's own implementation (`lean`) or grpc-js (`js`). */
+function grpcCell(
+  name: string,
+  description: string,
+  impl: "lean" | "js",
+  variant: "unary" | "stream",
+  study?: number,
+): Cell {
+  const implArgs = impl === "js" ? ["--impl", "js"] : [];
+  return tcpCell(
+    {
+      name,
+      transport: "grpc",
+      description,
+      limit: "echo_tcp",
+      ...(study === undefined ? {} : { study }),
+    },
+    impl === "js" ? GRPC_JS_PORT : GRPC_PORT,
+    endpointFlag,
+    { launch: "grpc:server", args: implArgs },
+    { launch: "grpc:client", args: [...implArgs, "--variant", variant] },
+  );
 }
 
 /** Every cell, in report order. */
@@ -111,14 +177,18 @@ export const CELLS: readonly Cell[] = [
     limit: "echo_unix",
     study: 50,
   },
-  {
-    name: "zmq tcp",
-    transport: "zmq",
-    description: "ZeroMQ REQ client, ROUTER server, over TCP loopback",
-    server: { launch: "zmq:server", args: ["--endpoint", ZMQ_TCP] },
-    client: { launch: "zmq:client", args: ["--endpoint", ZMQ_TCP] },
-    limit: "echo_tcp",
-  },
+  tcpCell(
+    {
+      name: "zmq tcp",
+      transport: "zmq",
+      description: "ZeroMQ REQ client, ROUTER server, over TCP loopback",
+      limit: "echo_tcp",
+    },
+    ZMQ_TCP_PORT,
+    endpointFlag,
+    { launch: "zmq:server", args: [] },
+    { launch: "zmq:client", args: [] },
+  ),
   {
     name: "socket unix",
     transport: "socket",
@@ -127,14 +197,18 @@ export const CELLS: readonly Cell[] = [
     client: { launch: "socket:client", args: ["--endpoint", SOCKET_UNIX] },
     limit: "echo_unix",
   },
-  {
-    name: "socket tcp",
-    transport: "socket",
-    description: "Deno's own TCP sockets (no delay), over loopback",
-    server: { launch: "socket:server", args: ["--endpoint", SOCKET_TCP] },
-    client: { launch: "socket:client", args: ["--endpoint", SOCKET_TCP] },
-    limit: "echo_tcp",
-  },
+  tcpCell(
+    {
+      name: "socket tcp",
+      transport: "socket",
+      description: "Deno's own TCP sockets (no delay), over loopback",
+      limit: "echo_tcp",
+    },
+    SOCKET_TCP_PORT,
+    endpointFlag,
+    { launch: "socket:server", args: [] },
+    { launch: "socket:client", args: [] },
+  ),
   {
     name: "shm futex",
     transport: "shm",
@@ -152,57 +226,43 @@ export const CELLS: readonly Cell[] = [
     limit: "shm_unix_verify",
     study: 95,
   },
-  {
-    name: "grpc unary",
-    transport: "grpc",
-    description:
-      "gRPC unary Echo call per frame, TCP loopback, framebench's own HTTP/2 (--impl lean)",
-    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
-    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "unary"] },
-    limit: "echo_tcp",
-    study: 25,
-  },
-  {
-    name: "grpc stream",
-    transport: "grpc",
-    description:
-      "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, framebench's own HTTP/2 (--impl lean)",
-    server: { launch: "grpc:server", args: ["--port", GRPC_PORT] },
-    client: { launch: "grpc:client", args: ["--port", GRPC_PORT, "--variant", "stream"] },
-    limit: "echo_tcp",
-  },
-  {
-    name: "grpc unary js",
-    transport: "grpc",
-    description: "gRPC unary Echo call per frame, TCP loopback, @grpc/grpc-js (--impl js)",
-    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
-    client: {
-      launch: "grpc:client",
-      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "unary"],
-    },
-    limit: "echo_tcp",
-  },
-  {
-    name: "grpc stream js",
-    transport: "grpc",
-    description:
-      "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, @grpc/grpc-js (--impl js)",
-    server: { launch: "grpc:server", args: ["--impl", "js", "--port", GRPC_JS_PORT] },
-    client: {
-      launch: "grpc:client",
-      args: ["--impl", "js", "--port", GRPC_JS_PORT, "--variant", "stream"],
-    },
-    limit: "echo_tcp",
-  },
+  grpcCell(
+    "grpc unary",
+    "gRPC unary Echo call per frame, TCP loopback, framebench's own HTTP/2 (--impl lean)",
+    "lean",
+    "unary",
+    25,
+  ),
+  grpcCell(
+    "grpc stream",
+    "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, framebench's own HTTP/2 (--impl lean)",
+    "lean",
+    "stream",
+  ),
+  grpcCell(
+    "grpc unary js",
+    "gRPC unary Echo call per frame, TCP loopback, @grpc/grpc-js (--impl js)",
+    "js",
+    "unary",
+  ),
+  grpcCell(
+    "grpc stream js",
+    "gRPC bidirectional EchoStream, 3 frames in flight, TCP loopback, @grpc/grpc-js (--impl js)",
+    "js",
+    "stream",
+  ),
   {
     name: "grpc python (grpcio)",
     transport: "grpc",
     description:
       "reference: Python grpcio (gRPC's C core) unary Echo client and server, TCP loopback, the same checks of every frame",
-    server: { launch: "grpc:python-server", args: ["--port", GRPC_PYTHON_PORT] },
+    server: {
+      launch: "grpc:python-server",
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`],
+    },
     client: {
       launch: "grpc:python-client",
-      args: ["--port", GRPC_PYTHON_PORT, "--variant", "unary"],
+      args: ["--endpoint", `tcp://127.0.0.1:${GRPC_PYTHON_PORT}`, "--variant", "unary"],
     },
     limit: "echo_tcp",
     reference: true,

@@ -46,20 +46,25 @@ export async function defaultLimitsProgram(
   }
 }
 
-/** Runs `<program> <test> <bytes> <seconds>` for every test and size; a test that fails is left out. */
+/**
+ * Runs `<program> <test> <bytes> <seconds>` for every test and size, with
+ * `env` added to its environment (default: none); a test that fails is left
+ * out.
+ */
 export async function measureLimits(
   program: string,
   tests: readonly string[],
   frameBytes: readonly number[],
   secondsPerRep: number,
   progress: (line: string) => void = () => {},
+  env?: Record<string, string>,
 ): Promise<Limit[]> {
   const limits: Limit[] = [];
   for (const bytes of frameBytes) {
     for (const test of tests) {
       progress(`limit: ${test} ${bytes}`);
       try {
-        const out = await runLimits(program, [test, String(bytes), String(secondsPerRep)]);
+        const out = await runLimits(program, [test, String(bytes), String(secondsPerRep)], { env });
         if (out.code !== 0) throw new Error(out.stderr.trim() || `exit code ${out.code}`);
         limits.push(parseLimitLine(out.stdout.trim().split("\n").pop() ?? ""));
       } catch (error) {

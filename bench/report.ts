@@ -7,6 +7,7 @@
 
 import { STUDY_BASELINE_FPS } from "./cells.ts";
 import { LIMIT_TESTS } from "./limits.ts";
+import { linkSections } from "./link_report.ts";
 import {
   type BenchResults,
   type CellSummary,
@@ -22,6 +23,18 @@ function sizeTitle(size: string, summaries: CellSummary[]): string {
   return bytes ? `${size} rgb24 (${(bytes / 1e6).toFixed(2)} MB per frame)` : `${size} rgb24`;
 }
 
+/** Which side ran where, when servers ran on another machine (`--remote`, `--endpoints`). */
+function remoteLines(results: BenchResults): string[] {
+  const places = [...new Set(results.cells.flatMap((c) => c.remote ? [c.remote] : []))];
+  if (places.length === 0) return [];
+  return [
+    `Where: the clients ran on this machine (above); the servers on another, started there by \`deno task serve\`, at ${
+      places.join(", ")
+    }.`,
+    "",
+  ];
+}
+
 /** `report.md`: the header, one table per size, the method, the failures. */
 export function markdownReport(results: BenchResults): string {
   const summaries = summarize(results);
@@ -34,6 +47,7 @@ export function markdownReport(results: BenchResults): string {
     "",
     `Command: \`${m.command}\``,
     "",
+    ...remoteLines(results),
     ...(results.interrupted
       ? [
         `**Interrupted** (Ctrl-C) after ${results.runs.length} run(s): the tables hold the runs that finished.`,
@@ -48,7 +62,8 @@ export function markdownReport(results: BenchResults): string {
       "| transport | fps, median (min–max) | vs baseline | vs C limit | study vs its baseline | MB/s | round trip p50 / p99 ms | CPU ms/frame client / server | frames verified / failed |",
       "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     );
-    for (const s of summaries.filter((x) => x.size === size)) {
+    const acrossLinks = new Set(results.cells.filter((c) => c.link).map((c) => c.name));
+    for (const s of summaries.filter((x) => x.size === size && !acrossLinks.has(x.cell))) {
       lines.push(
         [
           s.cell,
@@ -65,6 +80,7 @@ export function markdownReport(results: BenchResults): string {
     }
     lines.push("");
   }
+  lines.push(...linkSections(results, summaries));
   const failed = summaries.filter((s) => s.failures.length > 0);
   if (failed.length > 0) {
     lines.push("## Failures", "");
@@ -85,7 +101,9 @@ export function markdownReport(results: BenchResults): string {
       "|---|--:|--:|---|",
       ...results.limits.map((l) =>
         `| ${l.test} | ${l.frameBytes} | ${fmt(l.fps)} (${fmt(l.minFps)}–${fmt(l.maxFps)}) | ${
-          LIMIT_TESTS[l.test] ?? ""
+          LIMIT_TESTS[l.test] ?? (l.test.startsWith("echo_tcp over ")
+            ? "echo over TCP across the shaped link (listening side in the servers' namespace), 16 MiB socket buffers, TCP_NODELAY"
+            : "")
         } |`
       ),
       "",

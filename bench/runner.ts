@@ -122,11 +122,15 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
     let result: CellRun;
     let server: ServerProcess | undefined;
     try {
-      if (cell.server) server = await startServer(cell.server.launch, cell.server.args);
+      if (cell.server) {
+        server = await startServer(cell.server.launch, cell.server.args, {
+          netns: cell.server.netns,
+        });
+      }
       const client = await runClient(cell.client.launch, [
         ...cell.client.args,
         ...["--size", size, "--seconds", String(seconds), "--warmup", String(warmup)],
-      ], { timeoutMs: timeoutS * 1000 });
+      ], { timeoutMs: timeoutS * 1000, netns: cell.client.netns });
       const reason = failure(client.code, client.timedOut, client.record, client.stderr, timeoutS);
       result = { ...base, status: reason ? "failed" : "ok", reason, record: client.record };
       interrupted = client.code === INTERRUPTED_CODE;

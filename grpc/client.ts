@@ -4,7 +4,7 @@
  * every frame that comes back.
  *
  *     deno task grpc:client [--variant unary|stream] [--in-flight N] [--chunk-bytes N]
- *                           [--port 50051 | --unix PATH] [--size 1080p] [--json]
+ *                           [--endpoint tcp://127.0.0.1:50051 | unix:///PATH] [--size 1080p] [--json]
  *
  * - `unary`: one `Echo` call per frame, each with a deadline of `--timeout`
  *   seconds; `--in-flight N` keeps N calls going at once (default 1, as in
@@ -28,23 +28,17 @@
  */
 
 import * as grpc from "@grpc/grpc-js";
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import { FrameRefused, type FrameTransport, reportResult, runEcho } from "../common/echo.ts";
-import {
-  CLIENT_FLAGS,
-  type ClientSpec,
-  numberFlag,
-  parseClientFlags,
-  usage,
-  UsageError,
-} from "../common/flags.ts";
-import type { FrameGeometry } from "../common/frame.ts";
+import { type ClientCommand, clientMain } from "../common/client_main.ts";
+import { FrameRefused, type FrameTransport, type ReturnedFrame } from "../common/echo.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import { numberFlag, UsageError } from "../common/flags.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { clientOptions, parseWindow, WINDOW_FLAG } from "./channel_options.ts";
-import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { DEFAULT_STREAM_IN_FLIGHT, EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
+import { DEFAULT_ENDPOINT, ENDPOINT_KINDS, grpcTarget } from "./endpoint.ts";
+import { FrameAssembly } from "./frame_assembly.ts";
 import { IMPL_FLAG, parseImpl } from "./impl.ts";
 import { LeanStreamEcho, LeanUnaryEcho } from "./lean_client.ts";
-import { frameMessages, FrameSequence } from "./frame_message.ts";
 import {
   CODEC_FLAG,
   type CodecName,
@@ -55,51 +49,17 @@ import {
   quietGrpcLog,
 } from "./service.ts";
 
+export { DEFAULT_STREAM_IN_FLIGHT };
+
 /** The variants of the client. */
 export const VARIANTS = ["unary", "stream"] as const;
 /** A variant of the client. */
 export type Variant = typeof VARIANTS[number];
 
-/** Frames in flight on a stream by default (chosen by measurement, see README.md). */
-export const DEFAULT_STREAM_IN_FLIGHT = 3;
-
-const COMMAND: ClientSpec<Variant> = {
-  name: "grpc:client",
-  summary: "Sends frames to `deno task grpc:server` over gRPC and verifies the echo.",
-  variants: VARIANTS,
-  flags: {
-    ...ENDPOINT_FLAGS,
-    ...IMPL_FLAG,
-    ...CODEC_FLAG,
-    ...WINDOW_FLAG,
-    "in-flight": {
-      type: "string",
-      description:
-        `frames sent ahead of the replies (default 1 unary, ${DEFAULT_STREAM_IN_FLIGHT} stream)`,
-    },
-    "chunk-bytes": {
-      type: "string",
-      description: "stream: send each frame as messages of this many pixel bytes",
-    },
-  },
-};
-
 /** Options for {@linkcode GrpcUnaryEcho} and {@linkcode GrpcStreamEcho}. */
-export interface GrpcEchoOptions {
-  /** Where the server is. Default: TCP 127.0.0.1:50051. */
-  endpoint?: Endpoint;
-  /** Geometry of the frames sent. */
-  geometry: FrameGeometry;
-  /** Round trips outstanding at once. Default: 1 (unary), {@linkcode DEFAULT_STREAM_IN_FLIGHT} (stream). */
-  inFlight?: number;
-  /** Stream only: pixel bytes per message. Default: a whole frame per message. */
-  chunkBytes?: number;
-  /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
-  timeoutSeconds?: number;
+export interface GrpcEchoOptions extends EchoOptions {
   /** Message codec. Default: `frame`. */
   codec?: CodecName;
-  /** HTTP/2 flow-control window, bytes. Default: 64 MiB. */
-  window?: number;
 }
 
 /** The one-line error for a call that ended with `error`. */
@@ -138,33 +98,32 @@ function handled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/** A grpc-js client of the `FrameEcho` service at `target`. */
+function serviceClient(
+  target: Endpoint,
+  options: GrpcEchoOptions,
+): grpc.Client & Record<string, unknown> {
+  const Client = frameEchoClient(frameEchoService(options.codec));
+  return new Client(
+    grpcTarget(target),
+    grpc.credentials.createInsecure(),
+    clientOptions(options.geometry.frameBytes, options.window),
+  );
+}
+
 /** One `Echo` call per frame, up to `inFlight` at once. */
-export class GrpcUnaryEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #timeoutSeconds: number;
-  readonly #client: grpc.Client & Record<string, grpc.MethodDefinition<unknown, unknown> | unknown>;
-  readonly #calls: Promise<{ index: number; frame: Uint8Array }>[] = [];
+export class GrpcUnaryEcho extends EchoBase implements FrameTransport {
+  readonly #client: grpc.Client & Record<string, unknown>;
+  readonly #calls: Promise<ReturnedFrame>[] = [];
 
   constructor(options: GrpcEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
-    this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? 1;
-    this.#geometry = options.geometry;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
-    const Client = frameEchoClient(frameEchoService(options.codec));
-    this.#client = new Client(
-      this.#target.target,
-      grpc.credentials.createInsecure(),
-      clientOptions(options.geometry.frameBytes, options.window),
-    );
+    super(options, false);
+    this.#client = serviceClient(this.settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#geometry);
-    const deadline = Date.now() + this.#timeoutSeconds * 1000;
+    const [message] = this.messages(frame, index);
+    const deadline = Date.now() + this.settings.timeoutSeconds * 1000;
     const echo = this.#client.Echo as (
       m: FrameMessage,
       o: grpc.CallOptions,
@@ -173,7 +132,7 @@ export class GrpcUnaryEcho implements FrameTransport {
     this.#calls.push(handled(
       new Promise((resolve, reject) => {
         echo.call(this.#client, message, { deadline }, (error, reply) => {
-          if (error) reject(callError(error, this.#target, this.#timeoutSeconds));
+          if (error) reject(callError(error, this.settings.target, this.settings.timeoutSeconds));
           else resolve({ index: reply!.index, frame: reply!.pixels });
         });
       }),
@@ -181,7 +140,7 @@ export class GrpcUnaryEcho implements FrameTransport {
     return Promise.resolve();
   }
 
-  receive(): Promise<{ index: number; frame: Uint8Array }> {
+  receive(): Promise<ReturnedFrame> {
     const call = this.#calls.shift();
     if (!call) return Promise.reject(new Error("receive() with no frame in flight"));
     return call;
@@ -206,33 +165,17 @@ interface StreamCall {
 }
 
 /** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
-export class GrpcStreamEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #chunkBytes?: number;
-  readonly #timeoutSeconds: number;
+export class GrpcStreamEcho extends EchoBase implements FrameTransport {
   readonly #client: grpc.Client & Record<string, unknown>;
   #current?: StreamCall;
   /** The call each frame in flight was sent on, oldest first. */
   readonly #sentOn: StreamCall[] = [];
   /** Chunked mode: where a frame is put back together. */
-  #assembly?: Uint8Array;
+  #assembly?: FrameAssembly;
 
   constructor(options: GrpcEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
-    this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? DEFAULT_STREAM_IN_FLIGHT;
-    this.#geometry = options.geometry;
-    this.#chunkBytes = options.chunkBytes;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
-    const Client = frameEchoClient(frameEchoService(options.codec));
-    this.#client = new Client(
-      this.#target.target,
-      grpc.credentials.createInsecure(),
-      clientOptions(options.geometry.frameBytes, options.window),
-    );
+    super(options, true);
+    this.#client = serviceClient(this.settings.target, options);
   }
 
   #open(): StreamCall {
@@ -252,7 +195,7 @@ export class GrpcStreamEcho implements FrameTransport {
       wake();
     });
     call.on("error", (error: grpc.ServiceError) => {
-      state.failure = callError(error, this.#target, this.#timeoutSeconds);
+      state.failure = callError(error, this.settings.target, this.settings.timeoutSeconds);
       wake();
     });
     call.on("end", () => {
@@ -267,14 +210,12 @@ export class GrpcStreamEcho implements FrameTransport {
   async #wait(state: StreamCall, what: string): Promise<void> {
     const { promise, resolve } = Promise.withResolvers<boolean>();
     state.wake = () => resolve(true);
-    const timer = setTimeout(() => resolve(false), this.#timeoutSeconds * 1000);
+    const timer = setTimeout(() => resolve(false), this.settings.timeoutSeconds * 1000);
     const woken = await promise;
     clearTimeout(timer);
     if (!woken) {
       state.call.cancel();
-      throw new Error(
-        `no ${what} from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
-      );
+      throw noAnswer(what, this.endpoint, this.settings.timeoutSeconds);
     }
   }
 
@@ -285,7 +226,7 @@ export class GrpcStreamEcho implements FrameTransport {
     }
     const state = this.#current;
     this.#sentOn.push(state);
-    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+    for (const message of this.messages(frame, index)) {
       // write() returning false asks to wait for "drain" before more.
       if (!state.call.write(message)) {
         while (state.call.writableNeedDrain && !state.failure && !state.ended) {
@@ -306,29 +247,15 @@ export class GrpcStreamEcho implements FrameTransport {
     return state.replies.shift()!;
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     const state = this.#sentOn.shift();
     if (!state) throw new Error("receive() with no frame in flight");
     const first = await this.#next(state);
     if (first.frameBytes === 0) return { index: first.index, frame: first.pixels };
-    // Chunked: put the frame back together (the copy of chunked mode),
-    // checking that its chunks come in order and cover it exactly.
-    const sequence = new FrameSequence();
-    this.#assembly ??= new Uint8Array(this.#geometry.frameBytes);
-    if (first.frameBytes !== this.#assembly.byteLength) {
-      throw new Error(
-        `a reply chunk says its frame is ${first.frameBytes} bytes, not ${this.#assembly.byteLength}`,
-      );
-    }
-    let chunk = first;
-    for (;;) {
-      const problem = sequence.accept(chunk);
-      if (problem) throw new Error(`bad reply from ${this.endpoint}: ${problem}`);
-      this.#assembly.set(chunk.pixels, chunk.offset);
-      if (sequence.frameDone) break;
-      chunk = await this.#next(state);
-    }
-    return { index: first.index, frame: this.#assembly };
+    // Chunked: put the frame back together (the copy of chunked mode).
+    this.#assembly ??= new FrameAssembly(this.settings.geometry.frameBytes, this.endpoint);
+    for (let chunk = first; !this.#assembly.add(chunk);) chunk = await this.#next(state);
+    return { index: first.index, frame: this.#assembly.frame };
   }
 
   close(): void {
@@ -339,7 +266,7 @@ export class GrpcStreamEcho implements FrameTransport {
 
 /** Reads `--in-flight` and `--chunk-bytes` for `variant`; throws {@linkcode UsageError}. */
 export function streamFlags(
-  variant: Variant,
+  variant: string,
   flags: Record<string, string | boolean | undefined>,
 ): { inFlight?: number; chunkBytes?: number } {
   const inFlight = flags["in-flight"] === undefined
@@ -354,43 +281,53 @@ export function streamFlags(
   return { inFlight, chunkBytes };
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
+const COMMAND: ClientCommand = {
+  name: "grpc:client",
+  transport: "grpc",
+  summary: "Sends frames to `deno task grpc:server` over gRPC and verifies the echo.",
+  variants: VARIANTS,
+  endpoint: { default: DEFAULT_ENDPOINT, kinds: ENDPOINT_KINDS },
+  flags: {
+    ...IMPL_FLAG,
+    ...CODEC_FLAG,
+    ...WINDOW_FLAG,
+    "in-flight": {
+      type: "string",
+      description:
+        `frames sent ahead of the replies (default 1 unary, ${DEFAULT_STREAM_IN_FLIGHT} stream)`,
+    },
+    "chunk-bytes": {
+      type: "string",
+      description: "stream: send each frame as messages of this many pixel bytes",
+    },
+  },
+  connect({ options, endpoint, flags }) {
     quietGrpcLog();
-    const { variant } = options;
-    const endpoint = parseEndpoint(flags);
-    const { inFlight, chunkBytes } = streamFlags(variant, flags);
-    const signal = shutdownSignal();
+    const stream = options.variant === "stream";
     const transportOptions: GrpcEchoOptions = {
       endpoint,
       geometry: options.geometry,
-      inFlight,
-      chunkBytes,
+      ...streamFlags(options.variant, flags),
       timeoutSeconds: options.timeout,
       codec: parseCodec(flags.codec),
       window: parseWindow(flags.window),
     };
-    const impl = parseImpl(flags.impl);
-    if (impl === "lean" && transportOptions.codec !== "frame") {
+    if (parseImpl(flags.impl) === "js") {
+      return Promise.resolve(
+        stream ? new GrpcStreamEcho(transportOptions) : new GrpcUnaryEcho(transportOptions),
+      );
+    }
+    if (transportOptions.codec !== "frame") {
       throw new UsageError("--codec protobufjs needs --impl js");
     }
-    const transport = impl === "lean"
-      ? (variant === "stream"
-        ? new LeanStreamEcho(transportOptions)
-        : new LeanUnaryEcho(transportOptions))
-      : variant === "stream"
-      ? new GrpcStreamEcho(transportOptions)
-      : new GrpcUnaryEcho(transportOptions);
-    const record = await runEcho(transport, {
-      transport: "grpc",
-      options,
-      signal,
-      runtime: impl === "lean"
-        ? runtimeInfo([], { "grpc implementation": "lean (framebench's own HTTP/2)" })
-        : runtimeInfo(["@grpc/grpc-js", "@grpc/proto-loader"]),
-    });
-    return reportResult(record, options.json);
-  });
-}
+    return Promise.resolve(
+      stream ? new LeanStreamEcho(transportOptions) : new LeanUnaryEcho(transportOptions),
+    );
+  },
+  runtime: ({ flags }) =>
+    parseImpl(flags.impl) === "lean"
+      ? runtimeInfo([], { "grpc implementation": "lean (framebench's own HTTP/2)" })
+      : runtimeInfo(["@grpc/grpc-js", "@grpc/proto-loader"]),
+};
+
+if (import.meta.main) clientMain(COMMAND);

@@ -14,17 +14,18 @@ import {
   startServer,
   taskArgs,
 } from "../testing/processes.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
 import { FrameRefused } from "../common/echo.ts";
+import { parseEndpoint } from "../common/endpoint.ts";
 import { frameGeometry } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
 import { checkFrame } from "../common/verify.ts";
 import { GrpcStreamEcho, GrpcUnaryEcho } from "./client.ts";
 import { IMPLS } from "./impl.ts";
 import { LeanStreamEcho, LeanUnaryEcho } from "./lean_client.ts";
-import { tcpEndpoint } from "./endpoint.ts";
+import { ENDPOINT_KINDS } from "./endpoint.ts";
+import { runFrames, SMALL, tcpArgs, unixArgs } from "./test_runs.ts";
 import { frameEchoClient, frameEchoService, type FrameMessage, SERVICE_NAME } from "./service.ts";
-
-const SMALL = ["--size", "480p", "--warmup", "0"];
 
 /** The client transports of each implementation: unary, stream. */
 const TRANSPORTS = {
@@ -62,7 +63,21 @@ function watchClient(args: string[]) {
       record: JSON.parse(out.trim().split("\n").pop() || "null"),
     };
   })();
-  return { child, progressing, ended };
+  /** Kills the client if it still runs, and waits for its end. */
+  const kill = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await ended;
+  };
+  return { child, progressing, ended, kill };
+}
+
+/** A server of `impl` at `endpoint` and a client of it that streams for a minute, watched. */
+async function serveAndWatch(impl: string[], endpoint: string[], clientArgs: string[]) {
+  const server = await startServer("grpc:server", [...impl, ...endpoint]);
+  const client = watchClient([...impl, ...endpoint, ...SMALL, "--seconds", "60", ...clientArgs]);
+  return { server, client };
 }
 
 /** The status of one `Echo` call of `frame` at `port`, made with the frame codec: "OK" or "CODE: details". */
@@ -125,7 +140,7 @@ for (const impl of IMPLS) {
 
   Deno.test(`grpc (${impl}): unary, stream and chunked stream over TCP, every frame verified; SIGINT stops the server cleanly`, async () => {
     const port = String(freePort());
-    const server = await startServer("grpc:server", [...I, "--port", port]);
+    const server = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     try {
       assert.deepEqual(
         [server.ready.event, server.ready.transport, server.ready.endpoint],
@@ -157,8 +172,7 @@ for (const impl of IMPLS) {
       );
       for (const [args, variant] of runs) {
         const run = await runClient("grpc:client", [
-          "--port",
-          port,
+          ...tcpArgs(port),
           ...SMALL,
           ...args,
           "--frames",
@@ -188,29 +202,20 @@ for (const impl of IMPLS) {
     const dir = await Deno.makeTempDir();
     const path = `${dir}/echo.sock`;
     try {
-      const killed = await startServer("grpc:server", [...I, "--unix", path]);
+      const killed = await startServer("grpc:server", [...I, ...unixArgs(path)]);
       await killed.stop("SIGKILL");
       assert.equal(await pathExists(path), true, "SIGKILL leaves the file");
-      const server = await startServer("grpc:server", [...I, "--unix", path]);
+      const server = await startServer("grpc:server", [...I, ...unixArgs(path)]);
       try {
         assert.equal(server.ready.endpoint, `unix://${path}`);
         assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
         for (const variant of ["unary", "stream"]) {
-          const run = await runClient("grpc:client", [
-            ...I,
-            "--unix",
-            path,
-            ...SMALL,
-            "--variant",
-            variant,
-            "--frames",
-            "10",
-          ]);
+          const run = await runFrames("grpc:client", [...I, ...unixArgs(path)], variant, 10);
           assert.equal(run.code, 0, run.stderr);
           assert.equal(run.record?.endpoint, `unix://${path}`);
           assert.equal(run.record?.errors, 0);
         }
-        const second = await startServer("grpc:server", [...I, "--unix", path]).then(
+        const second = await startServer("grpc:server", [...I, ...unixArgs(path)]).then(
           () => assert.fail("a second server started"),
           (error: Error) => error.message,
         );
@@ -231,9 +236,9 @@ for (const impl of IMPLS) {
 
   Deno.test(`grpc (${impl}): a second server on the same TCP port is refused in one line, the first keeps serving`, async () => {
     const port = String(freePort());
-    const first = await startServer("grpc:server", [...I, "--port", port]);
+    const first = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     try {
-      const second = await startServer("grpc:server", [...I, "--port", port]).then(
+      const second = await startServer("grpc:server", [...I, ...tcpArgs(port)]).then(
         () => assert.fail("a second server started"),
         (error: Error) => error.message,
       );
@@ -243,7 +248,7 @@ for (const impl of IMPLS) {
           `code 1 before it was ready: grpc:server: tcp://127.0.0.1:${port} is in use by another server$`,
         ),
       );
-      const run = await runClient("grpc:client", [...I, "--port", port, ...SMALL, "--frames", "5"]);
+      const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {
       assert.equal((await first.stop()).code, 0);
@@ -255,12 +260,11 @@ for (const impl of IMPLS) {
     const geometry = frameGeometry(64, 48);
     const server = await startServer("grpc:server", [
       ...I,
-      "--port",
-      String(port),
+      ...tcpArgs(port),
       "--max-bytes",
       String(geometry.frameBytes),
     ]);
-    const endpoint = tcpEndpoint("127.0.0.1", port);
+    const endpoint = parseEndpoint(`tcp://127.0.0.1:${port}`, ENDPOINT_KINDS);
     const source = new FrameSource(geometry);
     const oversized = new Uint8Array(640 * 480 * 3);
     try {
@@ -325,8 +329,7 @@ for (const impl of IMPLS) {
     const limit = 64 * 48 * 3; // 9216
     const server = await startServer("grpc:server", [
       ...I,
-      "--port",
-      String(port),
+      ...tcpArgs(port),
       "--max-bytes",
       String(limit),
     ]);
@@ -390,7 +393,7 @@ for (const impl of IMPLS) {
       expected.push(over(3073 * 3));
       // The same on a stream (this implementation's client).
       const stream = new TRANSPORTS[impl][1]({
-        endpoint: tcpEndpoint("127.0.0.1", port),
+        endpoint: parseEndpoint(`tcp://127.0.0.1:${port}`, ENDPOINT_KINDS),
         geometry: frameGeometry(8, 384), // 9216 bytes
         inFlight: 1,
         timeoutSeconds: 5,
@@ -423,17 +426,9 @@ for (const impl of IMPLS) {
 
   for (const variant of ["stream", "unary"]) {
     Deno.test(`grpc (${impl}): the server killed mid-run (${variant}): the client fails within its timeout, in one line`, async () => {
-      const port = String(freePort());
-      const server = await startServer("grpc:server", [...I, "--port", port]);
-      const client = watchClient([
-        ...I,
-        "--port",
-        port,
-        ...SMALL,
+      const { server, client } = await serveAndWatch(I, tcpArgs(freePort()), [
         "--variant",
         variant,
-        "--seconds",
-        "60",
         "--timeout",
         "3",
       ]);
@@ -453,26 +448,15 @@ for (const impl of IMPLS) {
         assert.ok(record.verified > 0);
         assert.equal(record.errors, 0);
       } finally {
-        try {
-          client.child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await client.ended;
+        await client.kill();
       }
     });
   }
 
   Deno.test(`grpc (${impl}): a hung server (SIGSTOP) is reported within the client's timeout`, async () => {
-    const port = String(freePort());
-    const server = await startServer("grpc:server", [...I, "--port", port]);
-    const client = watchClient([
-      ...I,
-      "--port",
-      port,
-      ...SMALL,
+    const { server, client } = await serveAndWatch(I, tcpArgs(freePort()), [
       "--variant",
       "stream",
-      "--seconds",
-      "60",
       "--timeout",
       "2",
     ]);
@@ -488,27 +472,14 @@ for (const impl of IMPLS) {
     } finally {
       server.child.kill("SIGCONT");
       assert.equal((await server.stop()).code, 0);
-      try {
-        client.child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await client.ended;
+      await client.kill();
     }
   });
 
   Deno.test(`grpc (${impl}): Ctrl-C on the server mid-stream: it stops at once with code 0, and the client says so`, async () => {
     const dir = await Deno.makeTempDir();
     const path = `${dir}/echo.sock`;
-    const server = await startServer("grpc:server", [...I, "--unix", path]);
-    const client = watchClient([
-      ...I,
-      "--unix",
-      path,
-      ...SMALL,
-      "--variant",
-      "stream",
-      "--seconds",
-      "60",
-    ]);
+    const { server, client } = await serveAndWatch(I, unixArgs(path), ["--variant", "stream"]);
     try {
       await client.progressing;
       const started = performance.now();
@@ -529,21 +500,17 @@ for (const impl of IMPLS) {
       );
       assert.equal(record.errors, 0);
     } finally {
-      try {
-        client.child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await client.ended;
+      await client.kill();
       await Deno.remove(dir, { recursive: true });
     }
   });
 
   Deno.test(`grpc (${impl}): a client stopped mid-stream (Ctrl-C) or killed does not disturb the server`, async () => {
     const port = String(freePort());
-    const server = await startServer("grpc:server", [...I, "--port", port]);
+    const server = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     try {
       const args = [
-        "--port",
-        port,
+        ...tcpArgs(port),
         ...SMALL,
         "--variant",
         "stream",
@@ -564,16 +531,7 @@ for (const impl of IMPLS) {
       killed.child.kill("SIGKILL");
       await killed.ended;
       for (const variant of ["unary", "stream"]) {
-        const run = await runClient("grpc:client", [
-          ...I,
-          "--port",
-          port,
-          ...SMALL,
-          "--variant",
-          variant,
-          "--frames",
-          "5",
-        ]);
+        const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], variant, 5);
         assert.equal(run.code, 0, run.stderr);
       }
     } finally {
@@ -585,7 +543,7 @@ for (const impl of IMPLS) {
 
   Deno.test(`grpc (${impl}): a message prefix of 2 GiB is refused at once, before anything is buffered`, async () => {
     const port = freePort();
-    const server = await startServer("grpc:server", [...I, "--port", String(port)]);
+    const server = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     const session = http2.connect(`http://127.0.0.1:${port}`);
     try {
       const request = session.request({
@@ -622,7 +580,7 @@ for (const impl of IMPLS) {
   Deno.test(`grpc (${impl}): peers that connect and leave at once (a port check) do not disturb the server`, async () => {
     const dir = await Deno.makeTempDir();
     const path = `${dir}/echo.sock`;
-    const server = await startServer("grpc:server", [...I, "--unix", path]);
+    const server = await startServer("grpc:server", [...I, ...unixArgs(path)]);
     const hello = Uint8Array.from([
       ...new TextEncoder().encode("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
       ...[0, 0, 0, 4, 0, 0, 0, 0, 0], // SETTINGS
@@ -636,7 +594,7 @@ for (const impl of IMPLS) {
         if (i % 2) await conn.write(hello).catch(() => {});
         conn.close();
       }
-      const run = await runClient("grpc:client", [...I, "--unix", path, ...SMALL, "--frames", "5"]);
+      const run = await runFrames("grpc:client", [...I, ...unixArgs(path)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {
       const stop = await server.stop();
@@ -652,8 +610,7 @@ for (const impl of IMPLS) {
       const started = performance.now();
       const run = await runClient("grpc:client", [
         ...I,
-        "--port",
-        port,
+        ...tcpArgs(port),
         ...SMALL,
         "--variant",
         variant,
@@ -678,8 +635,7 @@ Deno.test("grpc (lean): streams that only announce large messages cannot make th
   const server = await startServer("grpc:server", [
     "--impl",
     "lean",
-    "--port",
-    String(port),
+    ...tcpArgs(port),
     "--max-bytes",
     "1000000",
   ]);
@@ -723,34 +679,30 @@ Deno.test("grpc (lean): streams that only announce large messages cannot make th
 });
 
 Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["grpc:server", ["--bogus"]],
-      ["grpc:server", ["--port", "70000"]],
-      ["grpc:server", ["--max-bytes", "-1"]],
-      ["grpc:server", ["--codec", "json"]],
-      ["grpc:server", ["--impl", "rust"]],
-      ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
-      ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
-      ["grpc:client", ["--variant", "rest"]],
-      ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
-      ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
-      ["grpc:client", ["--in-flight", "1.5"]],
-      ["grpc:client", ["--unix", ""]],
-      ["grpc:client", ["--window", "100"]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors([
+    ["grpc:server", ["--bogus"]],
+    ["grpc:server", ["--endpoint", "tcp://127.0.0.1:70000"]],
+    ["grpc:server", ["--port", "6000"]],
+    ["grpc:server", ["--max-bytes", "-1"]],
+    ["grpc:server", ["--codec", "json"]],
+    ["grpc:server", ["--impl", "rust"]],
+    ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
+    ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
+    ["grpc:client", ["--variant", "rest"]],
+    ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
+    ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
+    ["grpc:client", ["--in-flight", "1.5"]],
+    ["grpc:client", ["--endpoint", "unix://"]],
+    ["grpc:client", ["--endpoint", "ipc:///tmp/x.sock"]],
+    ["grpc:client", ["--window", "100"]],
+    ["grpc:python-server", ["--endpoint", "udp://127.0.0.1:6000"]],
+    ["grpc:python-client", ["--endpoint=tcp://127.0.0.1:70000"]],
+  ]);
 });
 
 Deno.test("grpc: --in-flight beyond the frame pool is a failed run with one line", async () => {
   const run = await runClient("grpc:client", [
-    "--port",
-    String(freePort()),
+    ...tcpArgs(freePort()),
     ...SMALL,
     "--variant",
     "stream",

@@ -2,28 +2,18 @@
 // alone (grpc_tools.protoc, Debian's python3-grpc-tools) against the Deno
 // server, over TCP and a unix socket.
 import assert from "node:assert/strict";
-import { freePort, ROOT, runClient, startServer } from "../testing/processes.ts";
+import { freePort, runClient, startServer } from "../testing/processes.ts";
+import { python as run, pythonMissing } from "../testing/python.ts";
 import { IMPLS } from "./impl.ts";
+import { runFrames, tcpArgs, unixArgs } from "./test_runs.ts";
 
-/** Debian's Python, which has the grpcio packages (a python3 earlier on PATH may not). */
-const PYTHON = "/usr/bin/python3";
+const missing = await pythonMissing({
+  grpc: "python3-grpcio",
+  grpc_tools: "python3-grpc-tools",
+});
+const hasGrpcTools = missing === undefined;
 
-async function run(args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(PYTHON, { args, env, cwd: ROOT, stdin: "null" }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-const hasGrpcTools = await run(["-c", "import grpc, grpc_tools"]).then(
-  (r) => r.code === 0,
-  () => false,
-);
-
-const NEEDS = hasGrpcTools ? "" : " (needs python3-grpcio and python3-grpc-tools)";
+const NEEDS = hasGrpcTools ? "" : ` (${missing})`;
 
 for (const impl of IMPLS) {
   Deno.test({
@@ -46,8 +36,8 @@ for (const impl of IMPLS) {
         const port = String(freePort());
         const path = `${out}/echo.sock`;
         const endpoints: [string[], string][] = [
-          [["--port", port], `127.0.0.1:${port}`],
-          [["--unix", path], `unix://${path}`],
+          [tcpArgs(port), `127.0.0.1:${port}`],
+          [unixArgs(path), `unix://${path}`],
         ];
         for (const [args, target] of endpoints) {
           const server = await startServer("grpc:server", ["--impl", impl, ...args]);
@@ -73,8 +63,6 @@ for (const impl of IMPLS) {
   });
 }
 
-const SMALL = ["--size", "480p", "--warmup", "0"];
-
 Deno.test({
   name: `grpc interop: the Deno clients (lean and js) against the Python grpcio server${NEEDS}`,
   ignore: !hasGrpcTools,
@@ -82,8 +70,7 @@ Deno.test({
     const port = String(freePort());
     const limit = 640 * 480 * 3;
     const server = await startServer("grpc:python-server", [
-      "--port",
-      port,
+      ...tcpArgs(port),
       "--max-bytes",
       String(limit),
     ]);
@@ -91,26 +78,16 @@ Deno.test({
       assert.equal(server.ready.endpoint, `tcp://127.0.0.1:${port}`);
       for (const impl of IMPLS) {
         for (const variant of ["unary", "stream"]) {
-          const args = [
-            "--impl",
-            impl,
-            "--port",
-            port,
-            ...SMALL,
-            "--variant",
-            variant,
-            "--frames",
-            "20",
-          ];
-          const run = await runClient("grpc:client", args);
-          assert.equal(run.code, 0, `${args}: ${run.stderr}`);
+          const args = ["--impl", impl, ...tcpArgs(port)];
+          const run = await runFrames("grpc:client", args, variant, 20);
+          assert.equal(run.code, 0, `${args} ${variant}: ${run.stderr}`);
           assert.deepEqual([run.record?.status, run.record?.errors], ["ok", 0]);
           assert.ok(run.record!.verified >= 20);
           // A frame one byte over the server's limit is refused by grpcio (the
           // whole message is over its max_receive_message_length + 64) or by
           // the servicer's exact check: either way RESOURCE_EXHAUSTED, counted.
           const big = await runClient("grpc:client", [
-            ...args.slice(0, 4),
+            ...args,
             "--size",
             "641x480",
             "--warmup",
@@ -142,18 +119,10 @@ for (const impl of IMPLS) {
     ignore: !hasGrpcTools,
     async fn() {
       const port = String(freePort());
-      const server = await startServer("grpc:server", ["--impl", impl, "--port", port]);
+      const server = await startServer("grpc:server", ["--impl", impl, ...tcpArgs(port)]);
       try {
         for (const variant of ["unary", "stream"]) {
-          const run = await runClient("grpc:python-client", [
-            "--port",
-            port,
-            ...SMALL,
-            "--variant",
-            variant,
-            "--frames",
-            "20",
-          ]);
+          const run = await runFrames("grpc:python-client", tcpArgs(port), variant, 20);
           assert.equal(run.code, 0, run.stderr);
           const r = run.record!;
           assert.deepEqual(

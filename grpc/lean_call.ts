@@ -11,7 +11,9 @@
  * @module
  */
 
-import type { Endpoint } from "./endpoint.ts";
+import { connectStream } from "../common/connect.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import { grpcTarget } from "./endpoint.ts";
 import {
   decodeGrpcMessage,
   formatTimeout,
@@ -43,7 +45,7 @@ export interface LeanChannelOptions {
 
 /** The message of a failed `Deno.connect`, in the words grpc-js uses (ECONNREFUSED, ENOENT). */
 function connectError(error: unknown, endpoint: Endpoint): string {
-  const where = endpoint.unixPath ?? endpoint.target;
+  const where = endpoint.kind === "unix" ? endpoint.path : grpcTarget(endpoint);
   if (error instanceof Deno.errors.ConnectionRefused) return `connect ECONNREFUSED ${where}`;
   if (error instanceof Deno.errors.NotFound) return `connect ENOENT ${where}`;
   return `connect ${where}: ${(error as Error).message}`;
@@ -77,13 +79,10 @@ export class LeanChannel {
     const { endpoint } = this;
     let conn: Deno.Conn;
     try {
-      conn = endpoint.unixPath
-        ? await Deno.connect({ transport: "unix", path: endpoint.unixPath })
-        : await Deno.connect({ hostname: endpoint.host, port: endpoint.port! });
+      conn = await connectStream(endpoint);
     } catch (error) {
       throw new GrpcError(Status.UNAVAILABLE, connectError(error, endpoint));
     }
-    if (!endpoint.unixPath) (conn as Deno.TcpConn).setNoDelay(true);
     const window = this.#options.window ?? 65535;
     const connection = new Http2Connection(conn, {
       role: "client",
@@ -169,7 +168,7 @@ export class ClientCall {
         }
       },
     });
-    const authority = channel.endpoint.unixPath ? "localhost" : channel.endpoint.target;
+    const authority = channel.endpoint.kind === "unix" ? "localhost" : grpcTarget(channel.endpoint);
     const headers: HeaderField[] = [
       [":method", "POST"],
       [":scheme", "http"],

@@ -15,40 +15,25 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { FrameTransport } from "../common/echo.ts";
-import type { FrameGeometry } from "../common/frame.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import type { FrameTransport, ReturnedFrame } from "../common/echo.ts";
 import {
   FLOW_CONTROL_WINDOW_BYTES,
   KEEPALIVE_TIME_MS,
   KEEPALIVE_TIMEOUT_MS,
 } from "./channel_options.ts";
-import { type Endpoint, parseEndpoint } from "./endpoint.ts";
+import { EchoBase, type EchoOptions, noAnswer } from "./echo_options.ts";
+import { FrameAssembly } from "./frame_assembly.ts";
 import { FrameCodec } from "./frame_codec.ts";
-import { frameMessages, FrameSequence, MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
+import { MESSAGE_OVERHEAD_BYTES } from "./frame_message.ts";
 import { callFailure, GrpcError } from "./grpc_status.ts";
 import { type ClientCall, LeanChannel } from "./lean_call.ts";
 import type { ReceivedMessage } from "./message_reader.ts";
 import type { FrameMessage } from "./service.ts";
 import { ECHO_PATH, ECHO_STREAM_PATH } from "./service_paths.ts";
 
-/** Frames in flight on a stream by default (as for grpc-js, ./client.ts). */
-const DEFAULT_STREAM_IN_FLIGHT = 3;
-
 /** Options for {@linkcode LeanUnaryEcho} and {@linkcode LeanStreamEcho}. */
-export interface LeanEchoOptions {
-  /** Where the server is. Default: TCP 127.0.0.1:50051. */
-  endpoint?: Endpoint;
-  /** Geometry of the frames sent. */
-  geometry: FrameGeometry;
-  /** Round trips outstanding at once. Default: 1 (unary), 3 (stream). */
-  inFlight?: number;
-  /** Stream only: pixel bytes per message. Default: a whole frame per message. */
-  chunkBytes?: number;
-  /** Seconds to wait for a reply before reporting the server gone. Default: 5. */
-  timeoutSeconds?: number;
-  /** HTTP/2 flow-control window, bytes. Default: 64 MiB. */
-  window?: number;
-}
+export type LeanEchoOptions = EchoOptions;
 
 function channelFor(endpoint: Endpoint, options: LeanEchoOptions): LeanChannel {
   return new LeanChannel(endpoint, {
@@ -72,12 +57,7 @@ function decode(codec: FrameCodec, m: ReceivedMessage): FrameMessage {
 }
 
 /** One `Echo` call per frame, up to `inFlight` at once. */
-export class LeanUnaryEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #timeoutSeconds: number;
+export class LeanUnaryEcho extends EchoBase implements FrameTransport {
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   readonly #calls: Promise<{ index: number; frame: Uint8Array; message: ReceivedMessage }>[] = [];
@@ -85,19 +65,15 @@ export class LeanUnaryEcho implements FrameTransport {
   #lastReply?: ReceivedMessage;
 
   constructor(options: LeanEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
-    this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? 1;
-    this.#geometry = options.geometry;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
-    this.#channel = channelFor(this.#target, options);
+    super(options, false);
+    this.#channel = channelFor(this.settings.target, options);
   }
 
   send(frame: Uint8Array, index: number): Promise<void> {
-    const [message] = frameMessages(frame, index, this.#geometry);
+    const [message] = this.messages(frame, index);
     const call = (async () => {
       try {
-        const c = await this.#channel.call(ECHO_PATH, this.#timeoutSeconds * 1000);
+        const c = await this.#channel.call(ECHO_PATH, this.settings.timeoutSeconds * 1000);
         await c.send([this.#codec.encodeHead(message), message.pixels], true);
         const reply = await c.next();
         if (reply === null) throw new GrpcError(13, "the server sent no reply message");
@@ -111,7 +87,7 @@ export class LeanUnaryEcho implements FrameTransport {
         const decoded = decode(this.#codec, reply!);
         return { index: decoded.index, frame: decoded.pixels, message: reply! };
       } catch (error) {
-        throw failure(error, this.#target, this.#timeoutSeconds);
+        throw failure(error, this.settings.target, this.settings.timeoutSeconds);
       }
     })();
     call.catch(() => {});
@@ -119,7 +95,7 @@ export class LeanUnaryEcho implements FrameTransport {
     return Promise.resolve();
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     this.#lastReply?.release();
     this.#lastReply = undefined;
     const call = this.#calls.shift();
@@ -136,13 +112,7 @@ export class LeanUnaryEcho implements FrameTransport {
 }
 
 /** One `EchoStream` call carrying every frame, `inFlight` frames ahead of the replies. */
-export class LeanStreamEcho implements FrameTransport {
-  readonly endpoint: string;
-  readonly inFlight: number;
-  readonly #target: Endpoint;
-  readonly #geometry: FrameGeometry;
-  readonly #chunkBytes?: number;
-  readonly #timeoutSeconds: number;
+export class LeanStreamEcho extends EchoBase implements FrameTransport {
   readonly #channel: LeanChannel;
   readonly #codec = new FrameCodec();
   #current?: Promise<ClientCall>;
@@ -150,16 +120,11 @@ export class LeanStreamEcho implements FrameTransport {
   readonly #sentOn: Promise<ClientCall>[] = [];
   #lastReply?: ReceivedMessage;
   /** Chunked mode: where a frame is put back together. */
-  #assembly?: Uint8Array;
+  #assembly?: FrameAssembly;
 
   constructor(options: LeanEchoOptions) {
-    this.#target = options.endpoint ?? parseEndpoint({});
-    this.endpoint = this.#target.url;
-    this.inFlight = options.inFlight ?? DEFAULT_STREAM_IN_FLIGHT;
-    this.#geometry = options.geometry;
-    this.#chunkBytes = options.chunkBytes;
-    this.#timeoutSeconds = options.timeoutSeconds ?? 5;
-    this.#channel = channelFor(this.#target, options);
+    super(options, true);
+    this.#channel = channelFor(this.settings.target, options);
   }
 
   async send(frame: Uint8Array, index: number): Promise<void> {
@@ -177,14 +142,14 @@ export class LeanStreamEcho implements FrameTransport {
     } catch {
       return; // receive() reports it
     }
-    for (const message of frameMessages(frame, index, this.#geometry, this.#chunkBytes)) {
+    for (const message of this.messages(frame, index)) {
       // Resolves once written (the frame's bytes are then free again); a
       // server that stops reading (hung) leaves it waiting for flow-control
       // window, so it has the reply timeout too.
       const sent = call.send([this.#codec.encodeHead(message), message.pixels], false);
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), this.#timeoutSeconds * 1000);
+        timer = setTimeout(() => resolve("late"), this.settings.timeoutSeconds * 1000);
       });
       const outcome = await Promise.race([
         sent.then(() => "sent" as const, () => "ended" as const),
@@ -194,9 +159,7 @@ export class LeanStreamEcho implements FrameTransport {
       if (outcome === "ended") return; // the call ended: receive() reports how
       if (outcome === "late") {
         call.cancel();
-        throw new Error(
-          `no progress from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
-        );
+        throw noAnswer("progress", this.endpoint, this.settings.timeoutSeconds);
       }
     }
   }
@@ -205,21 +168,19 @@ export class LeanStreamEcho implements FrameTransport {
   async #next(call: ClientCall): Promise<ReceivedMessage> {
     let reply: ReceivedMessage | null | undefined;
     try {
-      reply = await call.next(this.#timeoutSeconds * 1000);
+      reply = await call.next(this.settings.timeoutSeconds * 1000);
     } catch (error) {
-      throw failure(error, this.#target, this.#timeoutSeconds);
+      throw failure(error, this.settings.target, this.settings.timeoutSeconds);
     }
     if (reply === undefined) {
       call.cancel();
-      throw new Error(
-        `no reply from ${this.endpoint} within ${this.#timeoutSeconds} s: is \`deno task grpc:server\` running there?`,
-      );
+      throw noAnswer("reply", this.endpoint, this.settings.timeoutSeconds);
     }
     if (reply === null) throw new Error(`${this.endpoint} ended the stream with frames in flight`);
     return reply;
   }
 
-  async receive(): Promise<{ index: number; frame: Uint8Array }> {
+  async receive(): Promise<ReturnedFrame> {
     this.#lastReply?.release();
     this.#lastReply = undefined;
     const pending = this.#sentOn.shift();
@@ -228,7 +189,7 @@ export class LeanStreamEcho implements FrameTransport {
     try {
       call = await pending;
     } catch (error) {
-      throw failure(error, this.#target, this.#timeoutSeconds);
+      throw failure(error, this.settings.target, this.settings.timeoutSeconds);
     }
     const firstReply = await this.#next(call);
     const first = decode(this.#codec, firstReply);
@@ -236,31 +197,19 @@ export class LeanStreamEcho implements FrameTransport {
       this.#lastReply = firstReply;
       return { index: first.index, frame: first.pixels };
     }
-    // Chunked: put the frame back together (the copy of chunked mode),
-    // checking that its chunks come in order and cover it exactly.
-    const sequence = new FrameSequence();
-    this.#assembly ??= new Uint8Array(this.#geometry.frameBytes);
-    if (first.frameBytes !== this.#assembly.byteLength) {
-      firstReply.release();
-      throw new Error(
-        `a reply chunk says its frame is ${first.frameBytes} bytes, not ${this.#assembly.byteLength}`,
-      );
-    }
-    let chunk = first;
-    let reply = firstReply;
-    for (;;) {
-      const problem = sequence.accept(chunk);
-      if (problem) {
+    // Chunked: put the frame back together (the copy of chunked mode); each
+    // reply's buffer goes back once its chunk is copied.
+    this.#assembly ??= new FrameAssembly(this.settings.geometry.frameBytes, this.endpoint);
+    for (let reply = firstReply;;) {
+      let done: boolean;
+      try {
+        done = this.#assembly.add(decode(this.#codec, reply));
+      } finally {
         reply.release();
-        throw new Error(`bad reply from ${this.endpoint}: ${problem}`);
       }
-      this.#assembly.set(chunk.pixels, chunk.offset);
-      reply.release();
-      if (sequence.frameDone) break;
+      if (done) return { index: first.index, frame: this.#assembly.frame };
       reply = await this.#next(call);
-      chunk = decode(this.#codec, reply);
     }
-    return { index: first.index, frame: this.#assembly };
   }
 
   async close(): Promise<void> {

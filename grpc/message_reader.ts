@@ -182,21 +182,18 @@ export class MessageReader implements DataSink {
   }
 
   #fail(code: number, details: string): void {
-    this.#failed = true;
-    // What was kept of the message in progress is held no longer.
-    this.#options.release(this.#prefixHave + this.#bodyHave);
-    if (this.#body) {
-      this.#options.unreserve?.(this.#body.length);
-      this.#options.pool.give(this.#body);
-    }
-    this.#body = undefined;
+    this.#drop();
     this.#prefixHave = this.#bodyHave = 0;
     this.#options.onError(code, details);
   }
 
   /** Drops the message in progress, if any (the stream ended or was reset). */
   discard(): void {
-    if (this.#failed) return;
+    if (!this.#failed) this.#drop();
+  }
+
+  /** Stops reading: what was kept of the message in progress is held no longer. */
+  #drop(): void {
     this.#failed = true;
     this.#options.release(this.#prefixHave + this.#bodyHave);
     if (this.#body) {

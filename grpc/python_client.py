@@ -11,7 +11,7 @@ framebench's result record (common/record.ts ResultRecord) as one JSON line
 with --json. Started by grpc/python_reference.ts, which generates the
 frames_pb2*.py modules into a temporary folder first:
 
-    deno task grpc:python-client [--variant unary|stream] [--port 50051] [--size 1080p] [--json]
+    deno task grpc:python-client [--variant unary|stream] [--endpoint tcp://127.0.0.1:50051] [--size 1080p] [--json]
 """
 
 import argparse
@@ -171,9 +171,7 @@ class Stream:
 def main():
     parser = argparse.ArgumentParser(prog="grpc:python-client")
     parser.add_argument("--variant", choices=["unary", "stream"], default="unary")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=50051)
-    parser.add_argument("--unix")
+    parser.add_argument("--endpoint", default="tcp://127.0.0.1:50051")
     parser.add_argument("--size", default="1080p")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
@@ -186,11 +184,9 @@ def main():
     ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # die with the launcher (PR_SET_PDEATHSIG)
     width, height = parse_size(args.size)
     frame_bytes = width * height * 3
-    if args.unix:
-        target = endpoint = f"unix://{args.unix}"
-    else:
-        target = f"{args.host}:{args.port}"
-        endpoint = f"tcp://{target}"
+    # grpc/python_reference.ts passes --endpoint checked: tcp://HOST:PORT or unix:///ABSOLUTE.
+    endpoint = args.endpoint
+    target = endpoint[len("tcp://"):] if endpoint.startswith("tcp://") else endpoint
     in_flight = args.in_flight or (3 if args.variant == "stream" else 1)
     interrupted = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

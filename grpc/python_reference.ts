@@ -7,14 +7,20 @@
  * script with its arguments, passes SIGINT and SIGTERM on to it, removes the
  * folder, and exits with the script's exit code.
  *
- *     deno task grpc:python-server [--port 50051] [--max-bytes N]
- *     deno task grpc:python-client [--variant unary|stream] [--port 50051] [--json]
+ *     deno task grpc:python-server [--endpoint tcp://127.0.0.1:50051 | unix:///PATH] [--max-bytes N]
+ *     deno task grpc:python-client [--variant unary|stream] [--endpoint URL] [--json]
+ *
+ * `--endpoint` is read here as by every server and client
+ * (../common/endpoint.ts): a bad one is one line and exit code 2; the script
+ * gets it in its canonical form (a unix path made absolute).
  *
  * @module
  */
 
 import { fileURLToPath } from "node:url";
 import { runMain, SHUTDOWN_SIGNALS } from "../common/cli.ts";
+import { parseEndpoint } from "../common/endpoint.ts";
+import { ENDPOINT_KINDS } from "./endpoint.ts";
 
 /** Debian's Python, which has the grpcio packages (a python3 earlier on PATH may not). */
 export const PYTHON = "/usr/bin/python3";
@@ -39,6 +45,19 @@ export function pythonGrpcMissing(): string | undefined {
     if (success) return undefined;
   } catch { /* no such program */ }
   return `needs ${PYTHON} with grpcio and grpc_tools (${PYTHON_HINT})`;
+}
+
+/**
+ * `args` with the value of `--endpoint` (or `--endpoint=URL`) in its
+ * canonical form; throws a usage error for a bad one.
+ */
+export function canonicalEndpointArgs(args: readonly string[]): string[] {
+  return args.flatMap((arg, i) => {
+    const inline = /^--endpoint=(.*)$/.exec(arg);
+    if (inline) return ["--endpoint", parseEndpoint(inline[1], ENDPOINT_KINDS).url];
+    if (args[i - 1] === "--endpoint") return [parseEndpoint(arg, ENDPOINT_KINDS).url];
+    return [arg];
+  });
 }
 
 /** Generates frames_pb2.py and frames_pb2_grpc.py into `out`; throws with protoc's error. */
@@ -68,6 +87,7 @@ if (import.meta.main) {
     if (role !== "server" && role !== "client") {
       throw new Error(`the first argument must be server or client, got "${role}"`);
     }
+    const scriptArgs = canonicalEndpointArgs(rest);
     const missing = pythonGrpcMissing();
     if (missing) throw new Error(missing);
     const out = await Deno.makeTempDir({ prefix: "framebench-grpc-python-" });
@@ -75,7 +95,7 @@ if (import.meta.main) {
       await generatePythonModules(out);
       const script = fileURLToPath(new URL(SCRIPTS[role], import.meta.url));
       const child = new Deno.Command(PYTHON, {
-        args: [script, ...rest],
+        args: [script, ...scriptArgs],
         env: { PYTHONPATH: out, PYTHONDONTWRITEBYTECODE: "1" },
         stdin: "null",
       }).spawn();

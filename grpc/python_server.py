@@ -7,7 +7,7 @@ program gets out of the box. It prints framebench's ready and stopped lines
 grpc/python_reference.ts, which generates frames_pb2*.py into a temporary
 folder first (nothing generated is committed):
 
-    deno task grpc:python-server [--port 50051 | --unix PATH] [--max-bytes N]
+    deno task grpc:python-server [--endpoint tcp://127.0.0.1:50051 | unix:///PATH] [--max-bytes N]
 """
 
 import argparse
@@ -100,9 +100,7 @@ class FrameEcho(frames_pb2_grpc.FrameEchoServicer):
 
 def main():
     parser = argparse.ArgumentParser(prog="grpc:python-server")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=50051)
-    parser.add_argument("--unix")
+    parser.add_argument("--endpoint", default="tcp://127.0.0.1:50051")
     parser.add_argument("--max-bytes", type=int, default=DEFAULT_MAX_BYTES)
     args = parser.parse_args()
     # Die with the launcher (grpc/python_reference.ts) even when it is killed.
@@ -116,11 +114,10 @@ def main():
     )
     stats = Stats()
     frames_pb2_grpc.add_FrameEchoServicer_to_server(FrameEcho(stats, args.max_bytes), server)
-    if args.unix:
-        address, endpoint = f"unix:{os.path.abspath(args.unix)}", f"unix://{os.path.abspath(args.unix)}"
-    else:
-        address = f"{args.host}:{args.port}"
-        endpoint = f"tcp://{address}"
+    # grpc/python_reference.ts passes --endpoint checked: tcp://HOST:PORT or unix:///ABSOLUTE.
+    endpoint = args.endpoint
+    unix_path = endpoint[len("unix://"):] if endpoint.startswith("unix://") else None
+    address = f"unix:{unix_path}" if unix_path else endpoint[len("tcp://"):]
     try:
         if server.add_insecure_port(address) == 0:
             raise RuntimeError("no port")
@@ -128,8 +125,17 @@ def main():
         print(f"grpc:python-server: {endpoint} is in use by another server", file=sys.stderr)
         return 1
     stop = threading.Event()
+
+    def on_stop(*_):
+        # The same Ctrl-C comes again (from the terminal and through the launcher, ms apart):
+        # ignored from now on, because Python hands its signals back to their default action
+        # while it exits, and a late copy would then kill it (exit code 130, not 0).
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_stop)
     server.start()
     cpu_start = cpu_ms()
     print(json.dumps({"event": "ready", "transport": "grpc", "endpoint": endpoint,
@@ -137,9 +143,9 @@ def main():
     while not stop.wait(0.2):
         pass
     server.stop(0).wait()
-    if args.unix:
+    if unix_path:
         try:
-            os.remove(os.path.abspath(args.unix))
+            os.remove(unix_path)
         except FileNotFoundError:
             pass
     print(json.dumps({"event": "stopped", "transport": "grpc", "frames": stats.frames,

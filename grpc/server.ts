@@ -9,7 +9,8 @@
  * RESOURCE_EXHAUSTED, a malformed one INVALID_ARGUMENT, a call of a method the
  * service lacks UNIMPLEMENTED; each is counted and the server goes on.
  *
- *     deno task grpc:server [--impl lean|js] [--port 50051 | --unix PATH] [--max-bytes N]
+ *     deno task grpc:server [--impl lean|js] [--endpoint tcp://127.0.0.1:50051 | unix:///PATH]
+ *                           [--max-bytes N]
  *
  * Copies of a frame with grpc-js: it gathers the HTTP/2 DATA frames of a message into
  * one buffer (copy 1: its message boundaries do not follow the DATA frames);
@@ -24,18 +25,11 @@
  */
 
 import * as grpc from "@grpc/grpc-js";
-import { removeOnExit } from "../common/cleanup.ts";
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import {
-  type CommandSpec,
-  numberFlag,
-  parseServerFlags,
-  SERVER_FLAGS,
-  usage,
-  UsageError,
-} from "../common/flags.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import { numberFlag, UsageError } from "../common/flags.ts";
+import { aborted, listenUnix } from "../common/listen.ts";
 import { ServerStats } from "../common/server.ts";
-import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
+import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import {
   FLOW_CONTROL_WINDOW_BYTES,
   parseWindow,
@@ -43,7 +37,7 @@ import {
   widenServerWindow,
   WINDOW_FLAG,
 } from "./channel_options.ts";
-import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { DEFAULT_ENDPOINT, defaultEndpoint, ENDPOINT_KINDS, grpcTarget } from "./endpoint.ts";
 import { checkPixelLimit, checkWholeFrame, FrameSequence } from "./frame_message.ts";
 import { IMPL_FLAG, parseImpl } from "./impl.ts";
 import { serveLean } from "./lean_server.ts";
@@ -59,22 +53,6 @@ import {
 } from "./service.ts";
 
 export { DEFAULT_MAX_BYTES };
-
-const COMMAND: CommandSpec = {
-  name: "grpc:server",
-  summary: "Echoes frames over gRPC (unary Echo, bidirectional EchoStream) until Ctrl-C.",
-  flags: {
-    ...ENDPOINT_FLAGS,
-    ...IMPL_FLAG,
-    ...CODEC_FLAG,
-    ...WINDOW_FLAG,
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description: "most pixel bytes in one message; a larger one gets RESOURCE_EXHAUSTED",
-    },
-  },
-};
 
 /** Options for {@linkcode serveGrpc}. */
 export interface GrpcServerOptions {
@@ -146,21 +124,24 @@ function echoStream(
   };
 }
 
-/** Binds `server` to `endpoint`; rejects with one line when it cannot (in use). */
-async function bind(server: grpc.Server, endpoint: Endpoint): Promise<void> {
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  server.bindAsync(endpoint.target, grpc.ServerCredentials.createInsecure(), (error) => {
+/**
+ * Binds `server` to `target` (as grpc-js names it) and resolves to the port
+ * taken; rejects with one line when it cannot (in use).
+ */
+async function bind(server: grpc.Server, target: string, url: string): Promise<number> {
+  const { promise, resolve, reject } = Promise.withResolvers<number>();
+  server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) {
       const inUse = /EADDRINUSE|address already in use|No address added/i.test(error.message);
       reject(
         new Error(
           inUse
-            ? `${endpoint.url} is in use by another server`
-            : `cannot listen on ${endpoint.url}: ${error.message.split("\n")[0]}`,
+            ? `${url} is in use by another server`
+            : `cannot listen on ${url}: ${error.message.split("\n")[0]}`,
         ),
       );
     } else {
-      resolve();
+      resolve(port);
     }
   });
   return await promise;
@@ -172,15 +153,7 @@ async function bind(server: grpc.Server, endpoint: Endpoint): Promise<void> {
  * Throws, before serving, when the endpoint is in use.
  */
 export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats> {
-  const endpoint = options.endpoint ?? parseEndpoint({});
-  const { unixPath } = endpoint;
-  if (unixPath) {
-    if (await unixSocketInUse(unixPath)) {
-      throw new Error(`${endpoint.url} is in use by another server`);
-    }
-    // A file left by a server that was killed: binding would fail on it.
-    await Deno.remove(unixPath).catch(() => {});
-  }
+  const endpoint = options.endpoint ?? defaultEndpoint();
   const stats = new ServerStats("grpc");
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const server = new grpc.Server({
@@ -196,14 +169,13 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
   const window = options.window ?? FLOW_CONTROL_WINDOW_BYTES;
   const widened = widenServerWindow(server, "settings", window);
   try {
-    if (unixPath) {
-      await listenPrivately(
-        unixPath,
-        (at) => bind(server, { ...endpoint, target: `unix://${at}` }),
-      );
-      removeSocketFile = removeOnExit(unixPath);
+    let url = endpoint.url;
+    if (endpoint.kind === "unix") {
+      removeSocketFile = (await listenUnix(endpoint, (at) => bind(server, `unix://${at}`, url)))
+        .remove;
     } else {
-      await bind(server, endpoint);
+      const port = await bind(server, grpcTarget(endpoint), url);
+      url = url.replace(/:\d+$/, `:${port}`);
     }
     const paths = Object.values(service).map((method) => method.path);
     if (!countUnknownCalls(server, paths, stats)) {
@@ -216,11 +188,8 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
         "grpc:server: cannot widen the HTTP/2 flow-control window (grpc-js internals changed): frames will be slower",
       );
     }
-    stats.ready(endpoint.url);
-    const { promise, resolve } = Promise.withResolvers<void>();
-    if (options.signal.aborted) resolve();
-    else options.signal.addEventListener("abort", () => resolve(), { once: true });
-    await promise;
+    stats.ready(url);
+    await aborted(options.signal);
   } finally {
     // Calls in progress (a client streaming frames) are cancelled: their
     // clients see the server go.
@@ -231,21 +200,33 @@ export async function serveGrpc(options: GrpcServerOptions): Promise<ServerStats
   return stats;
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, flags } = parseServerFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
+const COMMAND: ServerCommand = {
+  name: "grpc:server",
+  summary: "Echoes frames over gRPC (unary Echo, bidirectional EchoStream) until Ctrl-C.",
+  endpoint: { default: DEFAULT_ENDPOINT, kinds: ENDPOINT_KINDS },
+  flags: {
+    ...IMPL_FLAG,
+    ...CODEC_FLAG,
+    ...WINDOW_FLAG,
+    "max-bytes": {
+      type: "string",
+      default: String(DEFAULT_MAX_BYTES),
+      description: "most pixel bytes in one message; a larger one gets RESOURCE_EXHAUSTED",
+    },
+  },
+  async serve({ endpoint, flags, signal }) {
     quietGrpcLog();
     const impl = parseImpl(flags.impl);
-    const endpoint = parseEndpoint(flags);
     const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
     const codec = parseCodec(flags.codec);
     const window = parseWindow(flags.window);
     if (impl === "lean") {
       if (codec !== "frame") throw new UsageError("--codec protobufjs needs --impl js");
-      await serveLean({ endpoint, maxBytes, window, signal: shutdownSignal() });
-      return;
+      await serveLean({ endpoint, maxBytes, window, signal });
+    } else {
+      await serveGrpc({ endpoint, maxBytes, codec, window, signal });
     }
-    await serveGrpc({ endpoint, maxBytes, codec, window, signal: shutdownSignal() });
-  });
-}
+  },
+};
+
+if (import.meta.main) serverMain(COMMAND);

@@ -23,6 +23,8 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <math.h>
@@ -363,9 +365,25 @@ static void large_buffers(int fd) {
 enum socket_kind { UNIX_SOCKET, TCP_SOCKET };
 
 /*
+ * Enters the network namespace /run/netns/NAME (made by `ip netns add`), for
+ * the sockets made after it; a socket stays in the namespace it was made in.
+ */
+static void enter_netns(const char *name) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/run/netns/%s", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("network namespace %s: %s", name, strerror(errno));
+    if (setns(fd, CLONE_NEWNET) != 0) fail("enter network namespace %s: %s", name, strerror(errno));
+    close(fd);
+}
+
+/*
  * A connected pair of stream sockets: fds[0] for this process, fds[1] for the
  * forked one. Unix: a socket pair (no file). TCP: 127.0.0.1, a port the system
- * chooses, TCP_NODELAY on both ends.
+ * chooses, TCP_NODELAY on both ends. Across a link (bench/link.ts):
+ * LIMITS_TCP_HOST is the address to listen on instead of 127.0.0.1, and
+ * LIMITS_TCP_NETNS=SERVER,CLIENT the network namespaces in which the
+ * listening (echoing) side and the connecting (measuring) side are made.
  */
 static void socket_pair(enum socket_kind kind, int fds[2]) {
     if (kind == UNIX_SOCKET) {
@@ -375,19 +393,35 @@ static void socket_pair(enum socket_kind kind, int fds[2]) {
         large_buffers(fds[1]);
         return;
     }
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    const char *host = getenv("LIMITS_TCP_HOST");
+    const char *netns = getenv("LIMITS_TCP_NETNS");
+    char server_ns[128] = "", client_ns[128] = "";
+    if (!host || !*host) host = "127.0.0.1";
+    if (netns && *netns) {
+        const char *comma = strchr(netns, ',');
+        if (!comma || comma == netns || !comma[1] || (size_t)(comma - netns) >= sizeof server_ns ||
+            strlen(comma + 1) >= sizeof client_ns || strchr(netns, '/'))
+            fail("LIMITS_TCP_NETNS must be SERVER,CLIENT (two namespace names), got \"%s\"", netns);
+        memcpy(server_ns, netns, (size_t)(comma - netns));
+        strcpy(client_ns, comma + 1);
+    }
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1)
+        fail("LIMITS_TCP_HOST must be an IPv4 address, got \"%s\"", host);
     socklen_t length = sizeof address;
+    if (server_ns[0]) enter_netns(server_ns);
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listener < 0) fail("socket: %s", strerror(errno));
     large_buffers(listener); /* before listen, so that the accepted socket scales its window to it */
     if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 1) != 0 ||
         getsockname(listener, (struct sockaddr *)&address, &length) != 0)
-        fail("listen on 127.0.0.1: %s", strerror(errno));
+        fail("listen on %s: %s", host, strerror(errno));
+    if (client_ns[0]) enter_netns(client_ns);
     fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fds[0] < 0) fail("socket: %s", strerror(errno));
     large_buffers(fds[0]);
     if (connect(fds[0], (struct sockaddr *)&address, sizeof address) != 0)
-        fail("connect to 127.0.0.1:%d: %s", ntohs(address.sin_port), strerror(errno));
+        fail("connect to %s:%d: %s", host, ntohs(address.sin_port), strerror(errno));
     fds[1] = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
     if (fds[1] < 0) fail("accept: %s", strerror(errno));
     close(listener);

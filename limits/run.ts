@@ -20,6 +20,8 @@ import { buildLimits } from "./build.ts";
 export interface RunOptions {
   /** Pass the program's output through to this process's (true) or return it. Default: false. */
   inherit?: boolean;
+  /** Environment variables to add (e.g. `LIMITS_TCP_HOST`, see limits.c). Default: none. */
+  env?: Record<string, string>;
 }
 
 /** How a run of the limits program ended. */
@@ -45,6 +47,7 @@ export async function runLimits(
   const output = options.inherit ? "inherit" : "piped";
   const child = new Deno.Command(program, {
     args: [...args],
+    ...(options.env ? { env: options.env } : {}),
     stdin: "null",
     stdout: output,
     stderr: output,

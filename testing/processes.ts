@@ -40,6 +40,12 @@ export interface StartOptions {
   onStderrLine?: (line: string) => void;
   /** Send this signal to a client when it first prints a stderr line that matches (fault tests). */
   signalOnLine?: { signal: Deno.Signal; line: RegExp };
+  /**
+   * The network namespace to run it in (`ip netns exec NAME`, which needs
+   * root; the process is then `deno` itself, so signals reach it as usual).
+   * Default: this process's.
+   */
+  netns?: string;
 }
 
 /** Splits a byte stream into text lines. */
@@ -89,11 +95,15 @@ const running = new Set<Deno.ChildProcess>();
 /** Set once this process is stopping: nothing new is started. */
 let stopping = false;
 
-function spawn(launch: Launch, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+function spawn(launch: Launch, args: string[], options: StartOptions): Deno.ChildProcess {
   if (stopping) throw new Error("interrupted");
+  const { env, netns } = options;
   const base = typeof launch === "string" ? taskArgs(launch) : launch.deno;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...base, ...args],
+  const deno = [Deno.execPath(), ...base, ...args];
+  // ip netns exec replaces itself with deno (exec), so the child is deno.
+  const [program, ...rest] = netns ? ["ip", "netns", "exec", netns, ...deno] : deno;
+  const child = new Deno.Command(program, {
+    args: rest,
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
@@ -192,7 +202,7 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<ServerProcess> {
   const task = launchName(launch);
-  const child = spawn(launch, args, options.env);
+  const child = spawn(launch, args, options);
   const stderr = collect(child.stderr);
   const out = lines(child.stdout);
   const stdoutLines: string[] = [];
@@ -298,7 +308,7 @@ export async function runClient(
   args: string[] = [],
   options: StartOptions = {},
 ): Promise<ClientRun> {
-  const child = spawn(launch, [...args, "--json"], options.env);
+  const child = spawn(launch, [...args, "--json"], options);
   const signal = (name: Deno.Signal) => {
     try {
       child.kill(name);

@@ -1,6 +1,6 @@
 /**
- * Asserts how a task takes bad flags: exit code 2 and one line on stderr
- * that points to `--help`, for each set of arguments.
+ * The promise every script makes about bad flags: exit code 2 and one line
+ * on stderr that points to `--help`.
  *
  * @module
  */
@@ -8,16 +8,14 @@
 import assert from "node:assert/strict";
 import { runClient } from "./processes.ts";
 
-/** Runs `deno task <task>` with each of `argLists` and asserts a usage error for each. */
+/** Runs each task with its bad flags and asserts code 2 and one line that says `see --help`. */
 export async function assertUsageErrors(
-  task: string,
-  argLists: readonly (readonly string[])[],
+  cases: readonly (readonly [string, readonly string[]])[],
 ): Promise<void> {
-  for (const args of argLists) {
-    const { code, stderr } = await runClient(task, [...args]);
-    const what = `${task} ${args.join(" ")}: ${stderr}`;
-    assert.equal(code, 2, what);
-    assert.equal(stderr.trim().split("\n").length, 1, what);
-    assert.match(stderr, /see --help/, what);
+  for (const [task, args] of cases) {
+    const run = await runClient(task, [...args]);
+    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.match(run.stderr, /see --help/);
   }
 }
