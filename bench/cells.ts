@@ -101,8 +101,6 @@ const SOCKET_TCP_PORT = PORT_BASE + 5;
 type TcpFlags = (host: string, port: number) => string[];
 /** `--endpoint tcp://HOST:PORT` (zmq, socket, grpc). */
 const endpointFlag: TcpFlags = (host, port) => ["--endpoint", `tcp://${host}:${port}`];
-/** `--host HOST --port PORT` (rest, until it takes --endpoint). */
-const hostPortFlags: TcpFlags = (host, port) => ["--host", host, "--port", String(port)];
 
 /**
  * A cell over TCP, on loopback: the server's and the client's own arguments,
@@ -133,7 +131,7 @@ function restCell(variant: string, description: string, study?: number, encoder?
       ...(study === undefined ? {} : { study }),
     },
     REST_PORT,
-    hostPortFlags,
+    endpointFlag,
     { launch: "rest:server", args: [] },
     {
       launch: "rest:client",

@@ -16,36 +16,50 @@ import {
   type ClientSpec,
   parseClientFlags,
   usage,
+  UsageError,
 } from "./flags.ts";
 import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+import { FrameSource } from "./source.ts";
 
-/** What a client's `connect` gets. */
-export interface ClientContext {
+/** What a client's `connect` gets; `V` is the type of its variants' names. */
+export interface ClientContext<V extends string = string> {
   /** The shared client options (`--size`, `--variant`, `--timeout`, ...). */
-  options: ClientOptions;
+  options: ClientOptions<V>;
   /** Where the server is (`--endpoint`). */
   endpoint: Endpoint;
   /** Values of the transport's own flags, defaults filled in. */
   flags: Record<string, string | boolean | undefined>;
   /** Aborts on Ctrl-C: a transport waiting for its server gives up. */
   signal: AbortSignal;
+  /** The frames the echo loop sends: a lossy transport judges the replies against them. */
+  source: FrameSource;
 }
 
-/** A transport's client, as {@linkcode clientMain} runs it. */
-export interface ClientCommand extends ClientSpec {
+/**
+ * A transport's client, as {@linkcode clientMain} runs it: `V` is the type of
+ * its variants' names, `T` that of its transport.
+ */
+export interface ClientCommand<
+  V extends string = string,
+  T extends FrameTransport = FrameTransport,
+> extends ClientSpec<V> {
   /** Transport name in the result record, e.g. `socket`. */
   transport: string;
   /** The `--endpoint` default and the kinds of URL the transport takes. */
   endpoint: { default: string; kinds: readonly EndpointKind[] };
   /** Opens the transport; throws a one-line error when it cannot. */
-  connect(context: ClientContext): Promise<FrameTransport>;
-  /** Versions for the record (given what `connect` got). Default: the runtime's, no packages. */
-  runtime?: (context: ClientContext) => RuntimeInfo;
+  connect(context: ClientContext<V>): Promise<T>;
+  /** Versions for the record (given what `connect` got and made). Default: the runtime's, no packages. */
+  runtime?: (context: ClientContext<V>, transport: T) => RuntimeInfo;
+  /** Figures of the transport's own, read after the run, for the record under its name. Default: none. */
+  figures?: (transport: T) => Record<string, unknown>;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, measures, prints, exits. */
-export function clientMain(command: ClientCommand): Promise<never> {
-  const spec: ClientSpec = {
+export function clientMain<V extends string, T extends FrameTransport>(
+  command: ClientCommand<V, T>,
+): Promise<never> {
+  const spec: ClientSpec<V> = {
     ...command,
     flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
   };
@@ -53,15 +67,23 @@ export function clientMain(command: ClientCommand): Promise<never> {
     const { help, options, flags } = parseClientFlags(args, spec);
     if (help) return console.log(usage(spec, CLIENT_FLAGS));
     const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
+    if ("port" in endpoint && endpoint.port === 0) {
+      throw new UsageError(`--endpoint needs a port above 0 for a client, got "${endpoint.url}"`);
+    }
     const signal = shutdownSignal();
-    const context: ClientContext = { options, endpoint, flags, signal };
+    const context = { options, endpoint, flags, signal, source: new FrameSource(options.geometry) };
     const transport = await command.connect(context);
     const record = await runEcho(transport, {
       transport: command.transport,
       options,
       signal,
-      runtime: command.runtime?.(context) ?? runtimeInfo([]),
+      source: context.source,
+      runtime: command.runtime?.(context, transport) ?? runtimeInfo([]),
     });
-    return reportResult(record, options.json);
+    const figures = command.figures?.(transport);
+    return reportResult(
+      figures ? { ...record, [command.transport]: figures } : record,
+      options.json,
+    );
   });
 }

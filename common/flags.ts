@@ -221,3 +221,8 @@ export function usage(command: CommandSpec, shared: FlagSpecs): string {
     lines.join("\n")
   }`;
 }
+
+/** The `--max-bytes` flag of a server, `defaultBytes` by default; `description` says what is refused. */
+export function maxBytesFlag(defaultBytes: number, description: string): FlagSpecs {
+  return { "max-bytes": { type: "string", default: String(defaultBytes), description } };
+}

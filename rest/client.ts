@@ -5,7 +5,7 @@
  * verifies it.
  *
  *     deno task rest:client --variant raw|multipart|base64|hex|jpeg [--encoder native|js]
- *         [--quality 90] [--host 127.0.0.1 --port 8080 | --unix PATH] [--in-flight 1]
+ *         [--quality 90] [--endpoint http://127.0.0.1:8080 | unix:///PATH] [--in-flight 1]
  *
  * Copies of a frame in the client, per round trip (the kernel's own copies
  * into and out of the socket aside):
@@ -26,22 +26,16 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import { type FrameTransport, reportResult, type ReturnedFrame, runEcho } from "../common/echo.ts";
-import {
-  CLIENT_FLAGS,
-  type ClientSpec,
-  numberFlag,
-  parseClientFlags,
-  usage,
-  UsageError,
-} from "../common/flags.ts";
+import { type ClientCommand, clientMain } from "../common/client_main.ts";
+import type { FrameTransport, ReturnedFrame } from "../common/echo.ts";
+import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
+import { numberFlag, UsageError } from "../common/flags.ts";
 import type { FrameGeometry } from "../common/frame.ts";
-import { runtimeInfo } from "../common/record.ts";
+import { type RuntimeInfo, runtimeInfo } from "../common/record.ts";
 import { FrameSource } from "../common/source.ts";
 import type { FrameError } from "../common/verify.ts";
 import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
-import { type Endpoint, ENDPOINT_FLAGS, parseEndpoint } from "./endpoint.ts";
+import { DEFAULT_ENDPOINT, REST_ENDPOINT } from "./endpoint.ts";
 import { MultipartExchange, RawExchange, TextExchange } from "./exchanges.ts";
 import { type Exchange, HttpLink } from "./http_link.ts";
 import { DEFAULT_MIN_PSNR, JpegExchange } from "./jpeg_exchange.ts";
@@ -53,39 +47,9 @@ export const VARIANTS = ["raw", "multipart", "base64", "hex", "jpeg"] as const;
 /** One variant. */
 export type RestVariant = typeof VARIANTS[number];
 
-const COMMAND: ClientSpec<RestVariant> = {
-  name: "rest:client",
-  summary: "Sends frames to `deno task rest:server` over HTTP and verifies the echo.",
-  variants: VARIANTS,
-  flags: {
-    ...ENDPOINT_FLAGS,
-    encoder: {
-      type: "string",
-      default: "native",
-      description: `base64/hex codec: ${ENCODERS.join(" (built into Deno), ")} (pure JS)`,
-    },
-    quality: {
-      type: "string",
-      default: String(DEFAULT_QUALITY),
-      description: "JPEG quality, 1-100",
-    },
-    "min-psnr": {
-      type: "string",
-      default: String(DEFAULT_MIN_PSNR),
-      description: "JPEG: least PSNR (dB) of a returned frame against the one sent",
-    },
-    ...ALLOCATOR_FLAG,
-    "in-flight": {
-      type: "string",
-      default: "1",
-      description: "round trips outstanding at once (1 = the study's one at a time), up to 7",
-    },
-  },
-};
-
 /** Options for {@linkcode restEcho}. */
 export interface RestEchoOptions {
-  /** Where the server is. Default: TCP 127.0.0.1:8080. */
+  /** Where the server is. Default: {@linkcode DEFAULT_ENDPOINT}, TCP 127.0.0.1:8080. */
   endpoint?: Endpoint;
   /** The variant. Default: `raw`. */
   variant?: RestVariant;
@@ -107,6 +71,11 @@ export interface RestEchoOptions {
   source?: FrameSource;
   /** Where JPEG verification lines go. Default: stderr. */
   progress?: (line: string) => void;
+  /**
+   * Keeps glibc's malloc settings (`--default-malloc`). Default: false: this
+   * process's allocator is tuned for frame-sized buffers (rest/allocator.ts).
+   */
+  defaultMalloc?: boolean;
 }
 
 /**
@@ -115,20 +84,29 @@ export interface RestEchoOptions {
  * frames were sent. With several frames in flight the runtime's pool opens one
  * keep-alive connection per outstanding request.
  */
-class RestClient implements FrameTransport {
+export class RestClient implements FrameTransport {
   readonly endpoint: string;
   readonly inFlight: number;
-  readonly #link: HttpLink;
-  readonly #exchange: Exchange;
-  readonly #pending: { index: number; response: Promise<Response> }[] = [];
+  /** Versions of what the variant loaded, for the result record. */
+  readonly runtime: RuntimeInfo;
   /** The variant's own verification (JPEG: stamps and PSNR); byte for byte otherwise. */
   readonly check?: (frame: Uint8Array, index: number) => FrameError | undefined;
+  readonly #link: HttpLink;
+  readonly #exchange: Exchange;
+  readonly #allocator: string;
+  readonly #pending: { index: number; response: Promise<Response> }[] = [];
 
-  constructor(link: HttpLink, exchange: Exchange, inFlight: number) {
+  constructor(
+    link: HttpLink,
+    exchange: Exchange,
+    options: { inFlight: number; allocator: string; runtime: RuntimeInfo },
+  ) {
     this.endpoint = link.endpoint;
     this.#link = link;
     this.#exchange = exchange;
-    this.inFlight = inFlight;
+    this.inFlight = options.inFlight;
+    this.#allocator = options.allocator;
+    this.runtime = options.runtime;
     if (exchange.check) this.check = (frame, index) => exchange.check!(frame, index);
   }
 
@@ -145,8 +123,9 @@ class RestClient implements FrameTransport {
     return await this.#exchange.reply(await next.response, next.index);
   }
 
+  /** Figures for the result record: frames in flight, the allocator, the variant's (JPEG size and PSNR, body size). */
   figures(): Record<string, unknown> {
-    return this.#exchange.figures();
+    return { inFlight: this.inFlight, allocator: this.#allocator, ...this.#exchange.figures() };
   }
 
   async close(): Promise<void> {
@@ -156,22 +135,18 @@ class RestClient implements FrameTransport {
   }
 }
 
-/** A REST transport for runEcho, with the figures of its variant for the record. */
-export type RestTransport = FrameTransport & {
-  /** Figures of the variant (JPEG size and PSNR, body size) for the result record. */
-  figures(): Record<string, unknown>;
-};
-
 /** Makes the client of `options.variant` for runEcho (for JPEG, with the same `options.source`). */
-export async function restEcho(options: RestEchoOptions): Promise<RestTransport> {
+export async function restEcho(options: RestEchoOptions): Promise<RestClient> {
+  const allocator = options.defaultMalloc ? "default (--default-malloc)" : tuneAllocator();
   const link = new HttpLink(
-    options.endpoint ?? { kind: "tcp", host: "127.0.0.1", port: 8080 },
+    options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, REST_ENDPOINT.kinds),
     options.timeoutSeconds ?? 5,
     options.signal,
   );
   const { geometry } = options;
   const variant = options.variant ?? "raw";
   let exchange: Exchange;
+  let runtime = runtimeInfo([]);
   switch (variant) {
     case "raw":
       exchange = new RawExchange(link, geometry);
@@ -182,89 +157,102 @@ export async function restEcho(options: RestEchoOptions): Promise<RestTransport>
     case "base64":
     case "hex":
       exchange = new TextExchange(link, geometry, textCodec(variant, options.encoder ?? "native"));
+      runtime = runtimeInfo(["byte-encodings"]);
       break;
     case "jpeg": {
+      const codec = await import("./jpeg.ts");
       exchange = new JpegExchange(link, geometry, {
         quality: options.quality ?? DEFAULT_QUALITY,
         minPsnr: options.minPsnr ?? DEFAULT_MIN_PSNR,
         source: options.source ?? new FrameSource(geometry),
         progress: options.progress ?? ((line) => console.error(line)),
-        codec: await import("./jpeg.ts"),
+        codec,
       });
+      runtime = runtimeInfo(["sharp"], { libvips: codec.LIBVIPS_VERSION });
       break;
     }
   }
-  return new RestClient(link, exchange, options.inFlight ?? 1);
+  return new RestClient(link, exchange, { inFlight: options.inFlight ?? 1, allocator, runtime });
 }
 
-function only(args: readonly string[], flag: string, variants: readonly string[], variant: string) {
-  if (
-    !variants.includes(variant) && args.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`))
-  ) {
-    throw new UsageError(`--${flag} applies to --variant ${variants.join(" or ")}`);
+/** The client's own flags, read for `variant`: each variant's flags only with it. */
+export function restFlags(
+  variant: RestVariant,
+  flags: Record<string, string | boolean | undefined>,
+): Pick<RestEchoOptions, "encoder" | "quality" | "minPsnr" | "inFlight" | "defaultMalloc"> {
+  const only = (flag: string, variants: readonly RestVariant[]) => {
+    if (flags[flag] !== undefined && !variants.includes(variant)) {
+      throw new UsageError(`--${flag} applies to --variant ${variants.join(" or ")}`);
+    }
+  };
+  only("encoder", ["base64", "hex"]);
+  only("quality", ["jpeg"]);
+  only("min-psnr", ["jpeg"]);
+  const given = flags.encoder ?? "native";
+  const encoder = ENCODERS.find((name) => name === given);
+  if (encoder === undefined) {
+    throw new UsageError(`--encoder must be one of ${ENCODERS.join(", ")}, got "${given}"`);
   }
+  const quality = numberFlag("quality", flags.quality ?? String(DEFAULT_QUALITY), {
+    min: 1,
+    inclusive: true,
+    integer: true,
+  });
+  if (quality > 100) {
+    throw new UsageError(`--quality must be at most 100, got "${flags.quality}"`);
+  }
+  const minPsnr = numberFlag("min-psnr", flags["min-psnr"] ?? String(DEFAULT_MIN_PSNR), {
+    min: 0,
+    inclusive: true,
+  });
+  const inFlight = numberFlag("in-flight", flags["in-flight"], {
+    min: 1,
+    inclusive: true,
+    integer: true,
+  });
+  if (inFlight > 7) {
+    throw new UsageError(`--in-flight must be at most 7, got "${flags["in-flight"]}"`);
+  }
+  return { encoder, quality, minPsnr, inFlight, defaultMalloc: flags["default-malloc"] === true };
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
-    const { variant } = options;
-    const endpoint = parseEndpoint(flags, args);
-    if (endpoint.kind === "tcp" && endpoint.port === 0) {
-      throw new UsageError("--port must be > 0 for a client");
-    }
-    only(args, "encoder", ["base64", "hex"], variant);
-    only(args, "quality", ["jpeg"], variant);
-    only(args, "min-psnr", ["jpeg"], variant);
-    const encoder = flags.encoder as string;
-    if (!ENCODERS.includes(encoder as EncoderName)) {
-      throw new UsageError(`--encoder must be one of ${ENCODERS.join(", ")}, got "${encoder}"`);
-    }
-    const quality = numberFlag("quality", flags.quality, {
-      min: 1,
-      inclusive: true,
-      integer: true,
-    });
-    if (quality > 100) {
-      throw new UsageError(`--quality must be at most 100, got "${flags.quality}"`);
-    }
-    const minPsnr = numberFlag("min-psnr", flags["min-psnr"], { min: 0, inclusive: true });
-    const inFlight = numberFlag("in-flight", flags["in-flight"], {
-      min: 1,
-      inclusive: true,
-      integer: true,
-    });
-    if (inFlight > 7) {
-      throw new UsageError(`--in-flight must be at most 7, got "${flags["in-flight"]}"`);
-    }
-    const allocator = flags["default-malloc"] === true
-      ? "default (--default-malloc)"
-      : tuneAllocator();
-    const signal = shutdownSignal();
-    const source = new FrameSource(options.geometry);
-    const transport = await restEcho({
+const COMMAND: ClientCommand<RestVariant, RestClient> = {
+  name: "rest:client",
+  transport: "rest",
+  summary: "Sends frames to `deno task rest:server` over HTTP and verifies the echo.",
+  variants: VARIANTS,
+  endpoint: REST_ENDPOINT,
+  flags: {
+    encoder: {
+      type: "string",
+      description: `base64/hex codec: ${ENCODERS.join(" (built into Deno), ")} (pure JS)` +
+        " (default native)",
+    },
+    quality: { type: "string", description: `JPEG quality, 1-100 (default ${DEFAULT_QUALITY})` },
+    "min-psnr": {
+      type: "string",
+      description: "JPEG: least PSNR (dB) of a returned frame against the one sent" +
+        ` (default ${DEFAULT_MIN_PSNR})`,
+    },
+    ...ALLOCATOR_FLAG,
+    "in-flight": {
+      type: "string",
+      default: "1",
+      description: "round trips outstanding at once (1 = the study's one at a time), up to 7",
+    },
+  },
+  connect: ({ options, endpoint, flags, signal, source }) =>
+    restEcho({
       endpoint,
-      variant,
+      variant: options.variant,
       geometry: options.geometry,
-      encoder: encoder as EncoderName,
-      quality,
-      minPsnr,
-      inFlight,
+      ...restFlags(options.variant, flags),
       timeoutSeconds: options.timeout,
       signal,
       source,
-    });
-    const record = await runEcho(transport, {
-      transport: "rest",
-      options,
-      signal,
-      source,
-      runtime: variant === "jpeg"
-        ? runtimeInfo(["sharp"], { libvips: (await import("./jpeg.ts")).LIBVIPS_VERSION })
-        : runtimeInfo(variant === "base64" || variant === "hex" ? ["byte-encodings"] : []),
-    });
-    const figures = { inFlight, allocator, ...transport.figures() };
-    return reportResult({ ...record, rest: figures } as typeof record, options.json);
-  });
-}
+    }),
+  runtime: (_, transport) => transport.runtime,
+  figures: (transport) => transport.figures(),
+};
+
+if (import.meta.main) clientMain(COMMAND);

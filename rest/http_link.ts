@@ -8,8 +8,9 @@
 
 import { FrameRefused } from "../common/echo.ts";
 import type { FrameGeometry } from "../common/frame.ts";
+import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameError } from "../common/verify.ts";
-import { type Endpoint, endpointUrl } from "./endpoint.ts";
+import { restUrl } from "./endpoint.ts";
 import type { Scratch } from "./scratch.ts";
 
 /** What a variant's client does: make the request(s) and read the reply. */
@@ -41,7 +42,7 @@ export class HttpLink {
   readonly #signal?: AbortSignal;
 
   constructor(endpoint: Endpoint, timeoutSeconds: number, signal?: AbortSignal) {
-    this.endpoint = endpointUrl(endpoint);
+    this.endpoint = restUrl(endpoint);
     this.#timeoutMs = timeoutSeconds * 1000;
     this.#signal = signal;
     if (endpoint.kind === "unix") {
@@ -49,8 +50,10 @@ export class HttpLink {
       // request to the socket; the URL's host is then only the Host header.
       this.#client = Deno.createHttpClient({ proxy: { transport: "unix", path: endpoint.path } });
       this.#base = "http://localhost";
-    } else {
+    } else if (endpoint.kind === "tcp" || endpoint.kind === "http") {
       this.#base = this.endpoint;
+    } else {
+      throw new Error(`the REST client cannot connect to ${endpoint.url}`);
     }
   }
 

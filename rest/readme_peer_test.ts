@@ -2,20 +2,18 @@
 // from it alone (testdata/readme_peer.py) against the real server.
 import assert from "node:assert/strict";
 import { startServer } from "../testing/processes.ts";
-import { python, pythonMissing } from "../testing/python.ts";
+import { python } from "../testing/python.ts";
+import { pythonTest } from "../testing/python_test_case.ts";
 
 const PEER = "rest/testdata/readme_peer.py";
-const missing = await pythonMissing();
 
-Deno.test({
-  name: "rest: a Python peer written from rest/README.md alone is served as it says" +
-    (missing ? ` (skipped: ${missing})` : ""),
-  ignore: missing !== undefined,
-  async fn() {
+await pythonTest(
+  "rest: a Python peer written from rest/README.md alone is served as it says",
+  async () => {
     const maxBytes = 1920 * 1080 * 3;
     const server = await startServer("rest:server", [
-      "--port",
-      "0",
+      "--endpoint",
+      "http://127.0.0.1:0",
       "--max-bytes",
       String(maxBytes),
     ]);
@@ -52,4 +50,4 @@ Deno.test({
       ],
     });
   },
-});
+);

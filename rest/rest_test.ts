@@ -2,17 +2,29 @@
 // user runs (deno.json), over TCP and a unix socket; bad requests sent by hand.
 import assert from "node:assert/strict";
 import { pathExists, runClient, type ServerProcess, startServer } from "../testing/processes.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
 import { parseSize } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
 import { encodeJpeg } from "./jpeg.ts";
 import { newBoundary, writeMultipart } from "./multipart.ts";
 import { Scratch } from "./scratch.ts";
 
-const SMALL = ["--size", "480p", "--warmup", "0"];
+// Small frames, no warm-up; --frames, not the default 5 s, ends a run that
+// gives it, and a reply may take longer than the default --timeout 5, however
+// slow a busy machine is (a JPEG or js-codec run made 3 to 9 frames in 5 s, a
+// JPEG reply took over 5 s, on one loaded 10 times over).
+const PATIENT = ["--seconds", "60", "--timeout", "30"];
+const SMALL = ["--size", "480p", "--warmup", "0", ...PATIENT];
+const TINY = ["--size", "64x48", "--warmup", "0", ...PATIENT];
 
-/** The --port of a server started with --port 0, from its ready line. */
-function portOf(server: ServerProcess): string {
-  return new URL(server.ready.endpoint).port;
+/** A REST server on a free TCP port of 127.0.0.1, with `args`. */
+function tcpServer(...args: string[]): Promise<ServerProcess> {
+  return startServer("rest:server", ["--endpoint", "http://127.0.0.1:0", ...args]);
+}
+
+/** A REST client of the server at `endpoint` (a ready line's URL, or `unix://PATH`), with `args`. */
+function restClient(endpoint: string, ...args: string[]) {
+  return runClient("rest:client", ["--endpoint", endpoint, ...args], { timeoutMs: 60000 });
 }
 
 async function stopClean(server: ServerProcess) {
@@ -22,8 +34,9 @@ async function stopClean(server: ServerProcess) {
 }
 
 Deno.test("rest: every variant echoes verified frames over TCP, between real processes", async () => {
-  const server = await startServer("rest:server", ["--port", "0"]);
-  const port = portOf(server);
+  // tcp:// and http:// are the same TCP; the ready line and records say http://.
+  const server = await startServer("rest:server", ["--endpoint", "tcp://127.0.0.1:0"]);
+  const { port } = new URL(server.ready.endpoint);
   assert.match(server.ready.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
   let frames = 0;
   try {
@@ -38,19 +51,20 @@ Deno.test("rest: every variant echoes verified frames over TCP, between real pro
       ["raw", ["--in-flight", "3"]],
       ["jpeg", ["--in-flight", "2"]],
     ];
-    for (const [variant, extra] of runs) {
+    for (const [i, [variant, extra]] of runs.entries()) {
       const what = `${variant} ${extra.join(" ")}`;
-      const run = await runClient("rest:client", [
-        "--port",
-        port,
+      // Every other run names the server as tcp://.
+      const endpoint = i % 2 ? `tcp://127.0.0.1:${port}` : server.ready.endpoint;
+      const run = await restClient(
+        endpoint,
         "--variant",
         variant,
         ...extra,
         ...SMALL,
         "--frames",
         "12",
-      ]);
-      assert.equal(run.code, 0, `${what}: ${run.stderr}`);
+      );
+      assert.equal(run.code, 0, `${what}: ${run.stderr} ${run.record?.reason}`);
       const r = run.record! as typeof run.record & { rest: Record<string, number | string> };
       assert.equal(r.status, "ok", what);
       assert.equal(r.transport, "rest");
@@ -81,11 +95,9 @@ Deno.test("rest: every variant echoes verified frames over TCP, between real pro
 });
 
 Deno.test("rest: a JPEG frame under the PSNR tolerance is counted as an error, never passed", async () => {
-  const server = await startServer("rest:server", ["--port", "0"]);
+  const server = await tcpServer();
   try {
-    const run = await runClient("rest:client", [
-      "--port",
-      portOf(server),
+    const run = await restClient(server.ready.endpoint, ...[
       "--variant",
       "jpeg",
       "--quality",
@@ -115,13 +127,11 @@ Deno.test("rest: the unix-socket path, mode 0600, removed on SIGINT and on SIGTE
   try {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {
       const path = `${dir}/rest-${signal}.sock`;
-      const server = await startServer("rest:server", ["--unix", path]);
-      assert.equal(server.ready.endpoint, `http+unix://${path}`);
+      const server = await startServer("rest:server", ["--endpoint", `unix://${path}`]);
+      assert.equal(server.ready.endpoint, `unix://${path}`);
       assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
       for (const variant of ["raw", "multipart", "base64", "jpeg"]) {
-        const run = await runClient("rest:client", [
-          "--unix",
-          path,
+        const run = await restClient(server.ready.endpoint, ...[
           "--variant",
           variant,
           ...SMALL,
@@ -130,7 +140,7 @@ Deno.test("rest: the unix-socket path, mode 0600, removed on SIGINT and on SIGTE
           "--default-malloc",
         ]);
         assert.equal(run.code, 0, `${variant}: ${run.stderr}`);
-        assert.equal(run.record?.endpoint, `http+unix://${path}`);
+        assert.equal(run.record?.endpoint, `unix://${path}`);
         assert.equal(run.record?.errors, 0);
         const rest = (run.record as unknown as { rest: { allocator: string } }).rest;
         assert.equal(rest.allocator, "default (--default-malloc)");
@@ -148,12 +158,7 @@ Deno.test("rest: the unix-socket path, mode 0600, removed on SIGINT and on SIGTE
 Deno.test("rest: each bad request gets its 4xx and one JSON line, then a good frame is served", async () => {
   const geometry = parseSize("64x48");
   const maxBytes = 20000; // a 64x48 frame as hex JSON fits, 30000 bytes do not
-  const server = await startServer("rest:server", [
-    "--port",
-    "0",
-    "--max-bytes",
-    String(maxBytes),
-  ]);
+  const server = await tcpServer("--max-bytes", String(maxBytes));
   const base = server.ready.endpoint;
   const source = new FrameSource(geometry);
   const frame = source.frame(5);
@@ -329,18 +334,7 @@ Deno.test("rest: each bad request gets its 4xx and one JSON line, then a good fr
       assert.equal(good.status, 200, `${what}, then a good frame`);
       assert.deepEqual(await good.bytes(), frame, `${what}, then a good frame`);
     }
-    const run = await runClient("rest:client", [
-      "--port",
-      portOf(server),
-      "--variant",
-      "hex",
-      "--size",
-      "64x48",
-      "--warmup",
-      "0",
-      "--frames",
-      "5",
-    ]);
+    const run = await restClient(base, "--variant", "hex", ...TINY, "--frames", "5");
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.record?.errors, 0);
   } finally {
@@ -358,7 +352,7 @@ Deno.test("rest: each bad request gets its 4xx and one JSON line, then a good fr
 });
 
 Deno.test("rest: a wrong method gets 405 with an Allow header naming the right one", async () => {
-  const server = await startServer("rest:server", ["--port", "0"]);
+  const server = await tcpServer();
   const base = server.ready.endpoint;
   const cases: [string, string, string][] = [
     ["GET", "/frames/raw", "POST"],
@@ -392,9 +386,9 @@ Deno.test("rest: a wrong method gets 405 with an Allow header naming the right o
 });
 
 Deno.test("rest: a client dying mid-frame costs the server one line, and it goes on", async () => {
-  const server = await startServer("rest:server", ["--port", "0"]);
+  const server = await tcpServer();
   try {
-    const port = Number(portOf(server));
+    const port = Number(new URL(server.ready.endpoint).port);
     const head =
       "POST /frames/raw HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\n" +
       "x-frame-width: 64\r\nx-frame-height: 48\r\nx-frame-index: 1\r\ncontent-length: 9216\r\n\r\n";
@@ -402,16 +396,7 @@ Deno.test("rest: a client dying mid-frame costs the server one line, and it goes
     await conn.write(new TextEncoder().encode(head + "x".repeat(100)));
     await new Promise((resolve) => setTimeout(resolve, 200));
     conn.close();
-    const run = await runClient("rest:client", [
-      "--port",
-      String(port),
-      "--size",
-      "64x48",
-      "--warmup",
-      "0",
-      "--frames",
-      "5",
-    ]);
+    const run = await restClient(server.ready.endpoint, ...TINY, "--frames", "5");
     assert.equal(run.code, 0, run.stderr);
   } finally {
     const stop = await stopClean(server);
@@ -422,10 +407,9 @@ Deno.test("rest: a client dying mid-frame costs the server one line, and it goes
 
 Deno.test("rest: a client counts the server's refusals, and ends on time", async () => {
   // --max-bytes below a 480p frame: every frame is refused with a 413.
-  const server = await startServer("rest:server", ["--port", "0", "--max-bytes", "1000"]);
+  const server = await tcpServer("--max-bytes", "1000");
   try {
-    const port = portOf(server);
-    const strict = await runClient("rest:client", ["--port", port, ...SMALL, "--strict"]);
+    const strict = await restClient(server.ready.endpoint, ...SMALL, "--strict");
     assert.equal(strict.code, 1);
     assert.equal(strict.record?.status, "failed");
     assert.equal(strict.record!.errorKinds.refused, 1);
@@ -435,9 +419,7 @@ Deno.test("rest: a client counts the server's refusals, and ends on time", async
     );
     // (--warmup 0.5, not 0: with no warm-up, runEcho is measuring from the
     // start and a run of refusals alone does not end; reported to the lead.)
-    const run = await runClient("rest:client", [
-      "--port",
-      port,
+    const run = await restClient(server.ready.endpoint, ...[
       "--size",
       "480p",
       "--warmup",
@@ -457,11 +439,11 @@ Deno.test("rest: a client counts the server's refusals, and ends on time", async
 Deno.test("rest: the port in use, and the unix socket in use, are one clear line and exit 1", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/busy.sock`;
-  const first = await startServer("rest:server", ["--port", "0"]);
-  const firstUnix = await startServer("rest:server", ["--unix", path]);
+  const first = await tcpServer();
+  const firstUnix = await startServer("rest:server", ["--endpoint", `unix://${path}`]);
   try {
-    for (const args of [["--port", portOf(first)], ["--unix", path]]) {
-      const second = await startServer("rest:server", args).then(
+    for (const endpoint of [first.ready.endpoint, firstUnix.ready.endpoint]) {
+      const second = await startServer("rest:server", ["--endpoint", endpoint]).then(
         () => assert.fail("a second server started"),
         (error: Error) => error.message,
       );
@@ -469,7 +451,7 @@ Deno.test("rest: the port in use, and the unix socket in use, are one clear line
       assert.match(second, /rest:server: .* is in use by another (process|server)/);
       assert.equal(second.split("\n").length, 1, second);
     }
-    const run = await runClient("rest:client", ["--unix", path, ...SMALL, "--frames", "3"]);
+    const run = await restClient(firstUnix.ready.endpoint, ...SMALL, "--frames", "3");
     assert.equal(run.code, 0, run.stderr);
   } finally {
     await stopClean(first);
@@ -481,12 +463,12 @@ Deno.test("rest: the port in use, and the unix socket in use, are one clear line
 Deno.test("rest: a stale socket file left by a killed server is replaced", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/stale.sock`;
-  const killed = await startServer("rest:server", ["--unix", path]);
+  const killed = await startServer("rest:server", ["--endpoint", `unix://${path}`]);
   await killed.stop("SIGKILL");
   assert.equal(await pathExists(path), true, "SIGKILL leaves the file");
-  const server = await startServer("rest:server", ["--unix", path]);
+  const server = await startServer("rest:server", ["--endpoint", `unix://${path}`]);
   try {
-    const run = await runClient("rest:client", ["--unix", path, ...SMALL, "--frames", "3"]);
+    const run = await restClient(server.ready.endpoint, ...SMALL, "--frames", "3");
     assert.equal(run.code, 0, run.stderr);
   } finally {
     await stopClean(server);
@@ -506,13 +488,7 @@ Deno.test("rest: a client with no server, or a silent one, fails in one line wit
   closed.close();
   try {
     const started = performance.now();
-    const quiet = await runClient("rest:client", [
-      "--port",
-      String(silent),
-      ...SMALL,
-      "--timeout",
-      "1",
-    ]);
+    const quiet = await restClient(`http://127.0.0.1:${silent}`, ...SMALL, "--timeout", "1");
     assert.ok(performance.now() - started < 15000);
     assert.equal(quiet.code, 1);
     assert.equal(quiet.record?.status, "failed");
@@ -520,26 +496,14 @@ Deno.test("rest: a client with no server, or a silent one, fails in one line wit
       quiet.record!.reason!,
       /^no reply from http:\/\/127\.0\.0\.1:\d+ within 1 s: is `deno task rest:server` running there\?$/,
     );
-    const gone = await runClient("rest:client", [
-      "--port",
-      String(refused),
-      ...SMALL,
-      "--timeout",
-      "1",
-    ]);
+    const gone = await restClient(`tcp://127.0.0.1:${refused}`, ...SMALL, "--timeout", "1");
     assert.equal(gone.code, 1);
     assert.match(
       gone.record!.reason!,
       /Connection refused: is `deno task rest:server` running there\?$/,
     );
     const dir = await Deno.makeTempDir();
-    const none = await runClient("rest:client", [
-      "--unix",
-      `${dir}/none.sock`,
-      ...SMALL,
-      "--timeout",
-      "1",
-    ]);
+    const none = await restClient(`unix://${dir}/none.sock`, ...SMALL, "--timeout", "1");
     await Deno.remove(dir, { recursive: true });
     assert.equal(none.code, 1);
     assert.match(
@@ -553,28 +517,34 @@ Deno.test("rest: a client with no server, or a silent one, fails in one line wit
   }
 });
 
+Deno.test("rest: a server listening beyond this machine says so", async () => {
+  const server = await startServer("rest:server", ["--endpoint", "http://0.0.0.0:0"]);
+  const stop = await stopClean(server);
+  assert.match(
+    stop.stderr,
+    /^rest:server: listening on http:\/\/0\.0\.0\.0:0, beyond this machine: anyone who can reach it can send frames$/m,
+  );
+});
+
 Deno.test("rest: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["rest:server", ["--bogus"]],
-      ["rest:server", ["--port", "70000"]],
-      ["rest:server", ["--port", "x"]],
-      ["rest:server", ["--unix", "/tmp/x.sock", "--port", "1"]],
-      ["rest:server", ["--max-bytes", "0"]],
-      ["rest:client", ["--variant", "yuv"]],
-      ["rest:client", ["--variant", "base64", "--encoder", "fast"]],
-      ["rest:client", ["--variant", "raw", "--encoder", "js"]],
-      ["rest:client", ["--variant", "jpeg", "--quality", "0"]],
-      ["rest:client", ["--variant", "jpeg", "--quality", "101"]],
-      ["rest:client", ["--variant", "hex", "--quality", "50"]],
-      ["rest:client", ["--in-flight", "8"]],
-      ["rest:client", ["--port", "0"]],
-      ["rest:client", ["--size", "huge"]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args.join(" ")}: ${run.stderr}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors([
+    ["rest:server", ["--bogus"]],
+    ["rest:server", ["--port", "8080"]],
+    ["rest:server", ["--endpoint", "http://127.0.0.1:70000"]],
+    ["rest:server", ["--endpoint", "http://127.0.0.1:x"]],
+    ["rest:server", ["--endpoint", "ipc:///tmp/x.sock"]],
+    ["rest:server", ["--endpoint", "unix://"]],
+    ["rest:server", ["--max-bytes", "0"]],
+    ["rest:client", ["--variant", "yuv"]],
+    ["rest:client", ["--variant", "base64", "--encoder", "fast"]],
+    ["rest:client", ["--variant", "raw", "--encoder", "js"]],
+    ["rest:client", ["--variant", "jpeg", "--quality", "0"]],
+    ["rest:client", ["--variant", "jpeg", "--quality", "101"]],
+    ["rest:client", ["--variant", "hex", "--quality", "50"]],
+    ["rest:client", ["--variant", "raw", "--min-psnr", "20"]],
+    ["rest:client", ["--in-flight", "8"]],
+    ["rest:client", ["--endpoint", "http://127.0.0.1:0"]],
+    ["rest:client", ["--endpoint", "shm://frames"]],
+    ["rest:client", ["--size", "huge"]],
+  ]);
 });

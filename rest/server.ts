@@ -16,7 +16,7 @@
  * A bad request gets a 4xx and one JSON line `{"error": "..."}`, and the
  * server goes on. No body is read past `--max-bytes`.
  *
- *     deno task rest:server [--host 127.0.0.1] [--port 8080] [--unix PATH] [--max-bytes N]
+ *     deno task rest:server [--endpoint http://127.0.0.1:8080 | unix:///PATH] [--max-bytes N]
  *
  * Copies of a frame in the server, per request (raw): the body is read from
  * the runtime's socket buffers into a reused buffer (one copy), and
@@ -27,46 +27,72 @@
  */
 
 import { removeOnExit } from "../common/cleanup.ts";
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import {
-  type CommandSpec,
-  numberFlag,
-  parseServerFlags,
-  SERVER_FLAGS,
-  usage,
-} from "../common/flags.ts";
+import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
+import { maxBytesFlag, numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
+import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
-import { type Endpoint, ENDPOINT_FLAGS, endpointUrl, parseEndpoint } from "./endpoint.ts";
+import { DEFAULT_ENDPOINT, REST_ENDPOINT, restUrl } from "./endpoint.ts";
 import { errorResponse, HttpError } from "./http_error.ts";
 import { RestRoutes } from "./routes.ts";
 
 /** The largest request body by default: a 4K rgb24 frame as hex JSON, and 1 MiB to spare. */
 export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3 * 2 + 1024 * 1024;
 
-const COMMAND: CommandSpec = {
-  name: "rest:server",
-  summary: "Echoes frames over HTTP (REST) until Ctrl-C: raw, multipart, base64, hex and JPEG.",
-  flags: {
-    ...ENDPOINT_FLAGS,
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description: "largest request body accepted; a larger one gets 413",
-    },
-    ...ALLOCATOR_FLAG,
-  },
-};
-
 /** Options for {@linkcode serveRest}. */
 export interface RestServerOptions {
-  /** Where to listen. Default: TCP 127.0.0.1:8080. */
+  /** Where to listen. Default: {@linkcode DEFAULT_ENDPOINT}, TCP 127.0.0.1:8080. */
   endpoint?: Endpoint;
   /** Largest request body accepted, in bytes. Default: {@linkcode DEFAULT_MAX_BYTES}. */
   maxBytes?: number;
+  /**
+   * Keeps glibc's malloc settings (`--default-malloc`). Default: false: this
+   * process's allocator is tuned for frame-sized buffers (rest/allocator.ts).
+   */
+  defaultMalloc?: boolean;
   /** Stops the server when aborted. */
   signal: AbortSignal;
+}
+
+/** Deno.serve on `endpoint`, listening when it returns; one line when the endpoint is in use. */
+async function listen(
+  endpoint: Endpoint,
+  options: Deno.ServeOptions,
+  handler: Deno.ServeHandler,
+): Promise<{ server: Deno.HttpServer; url: string; removeSocketFile?: () => void }> {
+  if (endpoint.kind === "unix") {
+    if (await unixSocketInUse(endpoint.path)) {
+      throw new Error(`${endpoint.url} is in use by another server`);
+    }
+    await Deno.remove(endpoint.path).catch(() => {}); // a file left by a server that was killed
+    let started: Deno.HttpServer | undefined;
+    try {
+      const server = await listenPrivately(endpoint.path, (path) => {
+        started = Deno.serve({ ...options, path }, handler);
+        return started;
+      });
+      return { server, url: endpoint.url, removeSocketFile: removeOnExit(endpoint.path) };
+    } catch (error) {
+      await started?.shutdown(); // listening, but the socket file could not be moved into place
+      throw error;
+    }
+  }
+  if (endpoint.kind !== "tcp" && endpoint.kind !== "http") {
+    throw new Error(`the REST server cannot listen on ${endpoint.url}`);
+  }
+  try {
+    const server = Deno.serve(
+      { ...options, hostname: endpoint.host, port: endpoint.port },
+      handler,
+    );
+    return { server, url: restUrl(endpoint, (server.addr as Deno.NetAddr).port) };
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(`${restUrl(endpoint)} is in use by another process (pick another port)`);
+    }
+    throw error;
+  }
 }
 
 /**
@@ -75,65 +101,37 @@ export interface RestServerOptions {
  * what it served. Throws, before serving, when the endpoint is in use.
  */
 export async function serveRest(options: RestServerOptions): Promise<ServerStats> {
-  const endpoint = options.endpoint ?? { kind: "tcp", host: "127.0.0.1", port: 8080 };
+  if (!options.defaultMalloc) tuneAllocator();
+  const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, REST_ENDPOINT.kinds);
   const stats = new ServerStats("rest");
   const routes = new RestRoutes(stats, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  if (endpoint.kind === "unix" && await unixSocketInUse(endpoint.path)) {
-    throw new Error(`${endpointUrl(endpoint)} is in use by another server`);
-  }
-  if (endpoint.kind === "unix") await Deno.remove(endpoint.path).catch(() => {}); // a stale file
-  const serveOptions = {
+  const { server, url, removeSocketFile } = await listen(endpoint, {
     signal: options.signal,
     onListen: () => {},
     onError: (error: unknown) =>
       errorResponse(new HttpError(500, `server error: ${(error as Error)?.message ?? error}`)),
-  };
-  const handler = (request: Request) => routes.handle(request);
-  let server: Deno.HttpServer | undefined;
-  let removeSocketFile: (() => void) | undefined;
-  try {
-    let url: string;
-    if (endpoint.kind === "unix") {
-      // Deno.serve listens before it returns.
-      await listenPrivately(endpoint.path, (at) => {
-        server = Deno.serve({ ...serveOptions, path: at }, handler);
-      });
-      removeSocketFile = removeOnExit(endpoint.path);
-      url = endpointUrl(endpoint);
-    } else {
-      try {
-        server = Deno.serve(
-          { ...serveOptions, hostname: endpoint.host, port: endpoint.port },
-          handler,
-        );
-      } catch (error) {
-        if (error instanceof Deno.errors.AddrInUse) {
-          throw new Error(
-            `${endpointUrl(endpoint)} is in use by another process (pick another --port)`,
-          );
-        }
-        throw error;
-      }
-      url = endpointUrl({ ...endpoint, port: (server.addr as Deno.NetAddr).port });
-    }
-    stats.ready(url);
-    await server!.finished;
-  } finally {
-    // A failure after listening (the socket file could not be moved into place).
-    if (server && !options.signal.aborted) await server.shutdown();
-    removeSocketFile?.();
-  }
+  }, (request) => routes.handle(request));
+  stats.ready(url);
+  await server.finished.finally(() => removeSocketFile?.());
   stats.stopped();
   return stats;
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, flags } = parseServerFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
-    const endpoint = parseEndpoint(flags, args);
-    const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
-    if (flags["default-malloc"] !== true) tuneAllocator();
-    await serveRest({ endpoint, maxBytes, signal: shutdownSignal() });
-  });
-}
+const COMMAND: ServerCommand = {
+  name: "rest:server",
+  summary: "Echoes frames over HTTP (REST) until Ctrl-C: raw, multipart, base64, hex and JPEG.",
+  endpoint: REST_ENDPOINT,
+  flags: {
+    ...maxBytesFlag(DEFAULT_MAX_BYTES, "largest request body accepted; a larger one gets 413"),
+    ...ALLOCATOR_FLAG,
+  },
+  serve: ({ endpoint, flags, signal }) =>
+    serveRest({
+      endpoint,
+      maxBytes: numberFlag("max-bytes", flags["max-bytes"], { integer: true }),
+      defaultMalloc: flags["default-malloc"] === true,
+      signal,
+    }),
+};
+
+if (import.meta.main) serverMain(COMMAND);

@@ -36,6 +36,10 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Send this signal to a client after this many milliseconds (fault tests). */
   signalAfter?: { signal: Deno.Signal; ms: number };
+  /** Called with each line a client prints on stderr, as it comes (a test waiting for progress). */
+  onStderrLine?: (line: string) => void;
+  /** Send this signal to a client when it first prints a stderr line that matches (fault tests). */
+  signalOnLine?: { signal: Deno.Signal; line: RegExp };
   /**
    * The network namespace to run it in (`ip netns exec NAME`, which needs
    * root; the process is then `deno` itself, so signals reach it as usual).
@@ -56,6 +60,18 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
     }
   }
   if (rest) yield rest;
+}
+
+async function collectLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<string> {
+  let text = "";
+  for await (const line of lines(stream)) {
+    onLine(line);
+    text += line + "\n";
+  }
+  return text;
 }
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
@@ -293,15 +309,26 @@ export async function runClient(
   options: StartOptions = {},
 ): Promise<ClientRun> {
   const child = spawn(launch, [...args, "--json"], options);
-  const [stdout, stderr] = [collect(child.stdout), collect(child.stderr)];
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch { /* already gone */ }
+  };
+  const { onStderrLine, signalOnLine, signalAfter } = options;
+  let signalled = false;
+  const onLine = (line: string) => {
+    onStderrLine?.(line);
+    if (signalOnLine && !signalled && signalOnLine.line.test(line)) {
+      signalled = true;
+      signal(signalOnLine.signal);
+    }
+  };
+  const stdout = collect(child.stdout);
+  const stderr = onStderrLine || signalOnLine
+    ? collectLines(child.stderr, onLine)
+    : collect(child.stderr);
   let timedOut = false;
-  const { signalAfter } = options;
-  const signalTimer = signalAfter &&
-    setTimeout(() => {
-      try {
-        child.kill(signalAfter.signal);
-      } catch { /* already gone */ }
-    }, signalAfter.ms);
+  const signalTimer = signalAfter && setTimeout(() => signal(signalAfter.signal), signalAfter.ms);
   const status = await withTimeout(child.status, options.timeoutMs ?? 20000, () => {
     timedOut = true;
     child.kill("SIGKILL");
