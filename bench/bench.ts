@@ -37,7 +37,13 @@ import { streamChart, streamMarkdown, streamTerminalTable } from "./stream_repor
 import { runStreamCells, type StreamSetting } from "./stream_runner.ts";
 import { fpsFlag } from "../common/stream_flags.ts";
 import type { Overflow } from "../common/stream.ts";
-import { linkCells, type LinkNetwork, measureLinkLimits, prepareLinks } from "./link.ts";
+import {
+  linkCells,
+  type LinkNetwork,
+  linkStreamCells,
+  measureLinkLimits,
+  prepareLinks,
+} from "./link.ts";
 import { remoteServers } from "./remote.ts";
 
 const HELP = `Usage: deno task bench [flags]
@@ -362,7 +368,10 @@ if (import.meta.main) {
     const links = values.link === undefined
       ? undefined
       : await prepareLinks(values.link as string, (line) => console.error(line));
-    if (links) cells = [...cells, ...linkCells(cells, links)];
+    if (links) {
+      cells = [...cells, ...linkCells(cells, links)];
+      streamCells = [...streamCells, ...linkStreamCells(streamCells, links)];
+    }
     const { results, out, interrupted } = await bench({
       cells,
       stream: {

@@ -23,6 +23,7 @@
 import { atExit } from "../common/cleanup.ts";
 import { UsageError } from "../common/flags.ts";
 import type { Cell } from "./cells.ts";
+import type { StreamCell } from "./stream_cells.ts";
 import { type Limit, measureLimits } from "./limits.ts";
 
 /** One shaped link: its name as given and its rate. */
@@ -288,6 +289,30 @@ export function linkCells(cells: readonly Cell[], network: LinkNetwork): Cell[] 
         server: server && { ...server, netns: link.server.netns },
         client: { ...client, netns: link.client.netns },
         limit: linkLimitName(link.rate),
+        link: { name: link.rate.name, bitsPerSecond: link.rate.bitsPerSecond },
+        tcp: undefined,
+      };
+    })
+  );
+}
+
+/**
+ * Each TCP stream cell moved across each link: the publisher in the servers'
+ * namespace on its address, the subscribers in the clients'. One way, a
+ * stream can fill the wire (an echo crosses it twice per frame).
+ */
+export function linkStreamCells(cells: readonly StreamCell[], network: LinkNetwork): StreamCell[] {
+  return network.links.flatMap((link) =>
+    cells.filter((cell) => cell.tcp && !cell.link).map((cell): StreamCell => {
+      const { publisher, subscriber } = cell.tcp!.at(link.server.host, cell.tcp!.port);
+      return {
+        ...cell,
+        name: `${cell.name} over ${link.rate.name}`,
+        description:
+          `${cell.description}; here across a ${link.rate.name} veth link (tc tbf) between two network namespaces`,
+        publisher: { ...publisher, netns: link.server.netns },
+        subscriber: { ...subscriber, netns: link.client.netns },
+        limit: undefined,
         link: { name: link.rate.name, bitsPerSecond: link.rate.bitsPerSecond },
         tcp: undefined,
       };

@@ -18,10 +18,17 @@ export interface StreamCell {
   transport: string;
   /** One line for the report on what is measured. */
   description: string;
-  /** The publisher: what to launch and its arguments (the runner adds size, rate, time, --json). */
-  publisher: { launch: Launch; args: string[] };
-  /** A subscriber: what to launch and its arguments (the runner adds size, --json). */
-  subscriber: { launch: Launch; args: string[] };
+  /** The publisher: what to launch, its arguments (the runner adds size, rate, time, --json), its network namespace. */
+  publisher: { launch: Launch; args: string[]; netns?: string };
+  /** A subscriber: what to launch, its arguments (the runner adds size, --json), its network namespace. */
+  subscriber: { launch: Launch; args: string[]; netns?: string };
+  /** For a TCP cell: its port, and the cell's publisher and subscriber at another address (link.ts). */
+  tcp?: {
+    port: number;
+    at(host: string, port: number): Pick<StreamCell, "publisher" | "subscriber">;
+  };
+  /** The shaped link this cell runs across (link.ts). Default: none, loopback. */
+  link?: { name: string; bitsPerSecond: number };
   /** What the publisher can do with a slow subscriber, its default first. */
   overflow: readonly Overflow[];
   /** The one-way test of the limits program this design is judged against, if any. */
@@ -31,7 +38,16 @@ export interface StreamCell {
 }
 
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket-stream.sock`;
-const SOCKET_TCP = `tcp://127.0.0.1:${runPort(6)}`;
+
+/** The publisher and subscriber tasks of a TCP stream cell at `host:port`. */
+function tcpAt(pub: string, sub: string) {
+  return (host: string, port: number): Pick<StreamCell, "publisher" | "subscriber"> => {
+    const args = ["--endpoint", `tcp://${host}:${port}`];
+    return { publisher: { launch: pub, args }, subscriber: { launch: sub, args } };
+  };
+}
+
+const socketTcp = tcpAt("socket:pub", "socket:sub");
 
 /** Every stream cell, in report order. */
 export const STREAM_CELLS: readonly StreamCell[] = [
@@ -48,8 +64,8 @@ export const STREAM_CELLS: readonly StreamCell[] = [
     name: "socket tcp",
     transport: "socket",
     description: "one TCP loopback connection per subscriber, every frame written to each",
-    publisher: { launch: "socket:pub", args: ["--endpoint", SOCKET_TCP] },
-    subscriber: { launch: "socket:sub", args: ["--endpoint", SOCKET_TCP] },
+    ...socketTcp("127.0.0.1", runPort(6)),
+    tcp: { port: runPort(6), at: socketTcp },
     overflow: ["block", "drop"],
     limit: "stream_tcp",
   },

@@ -11,6 +11,7 @@ import type { SubscriberRecord } from "../common/stream.ts";
 import { type Spread, spread } from "./stats.ts";
 import { type BenchResults, fmt, streamRuns } from "./summary.ts";
 import type { StreamRun } from "./stream_runner.ts";
+import { wireFps } from "./link.ts";
 
 /** What a stream cell did at one setting and size over its runs (statistics over the good runs). */
 export interface StreamSummary {
@@ -90,6 +91,8 @@ export function summarizeStream(results: BenchResults): StreamSummary[] {
           ? results.limits.find((l) => l.test === cell.limit && l.frameBytes === frameBytes)
           : undefined;
         const delivered = spread(subs.map((s) => s.fps));
+        // Across a link, the wire is the limit: its rate over the frame's bits.
+        const wire = cell.link && frameBytes ? wireFps(cell.link.bitsPerSecond, frameBytes) : NaN;
         out.push({
           cell: cell.name,
           transport: cell.transport,
@@ -125,8 +128,8 @@ export function summarizeStream(results: BenchResults): StreamSummary[] {
           failures: [
             ...new Set(runs.filter((r) => r.status !== "ok").map((r) => r.reason ?? "failed")),
           ],
-          limitTest: limit ? cell.limit : undefined,
-          vsLimit: limit ? delivered.median / limit.fps : NaN,
+          limitTest: cell.link ? `the ${cell.link.name} wire` : limit ? cell.limit : undefined,
+          vsLimit: cell.link ? delivered.median / wire : limit ? delivered.median / limit.fps : NaN,
         });
       }
     }

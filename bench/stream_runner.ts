@@ -148,12 +148,13 @@ export async function runStreamCells(
     };
     let publisher: ServerProcess | undefined;
     try {
+      const { netns } = cell.publisher;
       publisher = await startServer(cell.publisher.launch, [
         ...cell.publisher.args,
         ...["--size", size, "--fps", String(fps), "--overflow", overflow],
         ...["--subscribers", String(subscribers), "--seconds", String(warmup + seconds)],
         ...["--timeout", "20", "--json"],
-      ]);
+      ], { netns });
       // A frame is late after one period of the target rate (at max: of 30 fps).
       const deadline = (1000 / (fps === "max" ? 30 : fps)).toFixed(2);
       const subs = await Promise.all(
@@ -162,7 +163,7 @@ export async function runStreamCells(
             ...cell.subscriber.args,
             ...["--size", size, "--warmup", String(warmup), "--deadline", deadline],
             ...(k < slowOnes ? ["--slow", String(SLOW_MS)] : []),
-          ], { timeoutMs: timeoutS * 1000 })),
+          ], { timeoutMs: timeoutS * 1000, netns: cell.subscriber.netns })),
       );
       interrupted = subs.some((s) => s.code === INTERRUPTED_CODE);
       // The publisher ends by itself once its time is up: give it that (unless
