@@ -5,12 +5,14 @@ import assert from "node:assert/strict";
 import {
   buildLinks,
   linkMissing,
+  linkStreamCells,
   listNamespaces,
   namespaceNames,
   parseLinks,
   removeStaleNamespaces,
   wireFps,
 } from "./link.ts";
+import { STREAM_CELLS } from "./stream_cells.ts";
 import { UsageError } from "../common/flags.ts";
 import { ROOT } from "../testing/processes.ts";
 import { DENO, Terminal } from "../testing/terminal.ts";
@@ -201,4 +203,27 @@ Deno.test({
       await Deno.remove(out, { recursive: true });
     }
   },
+});
+
+Deno.test("a TCP stream cell crosses a link: publisher in the servers' namespace on its address, subscribers in the clients'", () => {
+  const rate = parseLinks("1gbit")[0];
+  const network = {
+    namespaces: { server: "ns-a", client: "ns-b" },
+    links: [{
+      rate,
+      server: { netns: "ns-a", host: "10.201.1.1" },
+      client: { netns: "ns-b", host: "10.201.1.2" },
+    }],
+    netem: false,
+    remove: () => Promise.resolve(),
+  };
+  const crossed = linkStreamCells(STREAM_CELLS, network);
+  assert.deepEqual(crossed.map((c) => c.name), ["socket tcp over 1gbit"]);
+  const [cell] = crossed;
+  assert.equal(cell.publisher.netns, "ns-a");
+  assert.equal(cell.subscriber.netns, "ns-b");
+  for (const side of [cell.publisher, cell.subscriber]) {
+    assert.match(side.args.join(" "), /--endpoint tcp:\/\/10\.201\.1\.1:\d+/);
+  }
+  assert.deepEqual(cell.link, { name: "1gbit", bitsPerSecond: 1e9 });
 });
