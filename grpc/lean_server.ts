@@ -53,12 +53,16 @@ export interface LeanServerOptions {
   signal: AbortSignal;
 }
 
-/** Answers a request that is not a call of `FrameEcho`; returns true when it did. */
-function refuseRequest(
+/**
+ * Answers a request that is not a gRPC call of one of `paths` (by default
+ * `FrameEcho`'s); returns true when it did.
+ */
+export function refuseRequest(
   c: Http2Connection,
   stream: Http2Stream,
   headers: Map<string, string>,
   stats: ServerStats,
+  paths: readonly string[] = [ECHO_PATH, ECHO_STREAM_PATH],
 ): boolean {
   const type = headers.get("content-type") ?? "";
   const path = headers.get(":path") ?? "";
@@ -72,7 +76,7 @@ function refuseRequest(
     return true;
   }
   const encoding = headers.get("grpc-encoding");
-  if (path !== ECHO_PATH && path !== ECHO_STREAM_PATH) {
+  if (!paths.includes(path)) {
     stats.refuse(`UNIMPLEMENTED: no method ${JSON.stringify(path.slice(0, 100))}`);
     respond([
       ...RESPONSE_HEADERS,

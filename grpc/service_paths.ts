@@ -17,3 +17,9 @@ export const ECHO_STREAM_PATH = `/${SERVICE_NAME}/EchoStream`;
 
 /** The largest frame the server takes by default: one 3840x2160 rgb24 frame. */
 export const DEFAULT_MAX_BYTES = 3840 * 2160 * 3;
+
+/** The publishing service's full name in the schema (the stream mode). */
+export const PUBLISHER_SERVICE_NAME = "framebench.FramePublisher";
+
+/** The `:path` of the server-streaming `Subscribe`. */
+export const SUBSCRIBE_PATH = `/${PUBLISHER_SERVICE_NAME}/Subscribe`;
