@@ -59,6 +59,11 @@ export class GrpcSubscription implements FrameSubscription {
     try {
       message = await this.#call.next();
     } catch (error) {
+      if (error instanceof GrpcError && error.code === Status.RESOURCE_EXHAUSTED) {
+        throw new Error(
+          `the publisher at ${this.endpoint} sent a frame larger than --size allows: ${error.details}`,
+        );
+      }
       // The connection closed (the publisher died), the call was reset, GOAWAY.
       throw new Error(`the publisher at ${this.endpoint} is gone: ${callError(error)}`);
     }
