@@ -21,6 +21,7 @@ import type { FrameDisplay } from "./display.ts";
 import { type FrameGeometry, parseSize, sizeName } from "./frame.ts";
 import { Meter } from "./meter.ts";
 import { Pacer, type TargetFps } from "./pacer.ts";
+import { closeRun, endedBy } from "./run_end.ts";
 import type { FrameProperties } from "./properties.ts";
 import { type RunStatus, type RuntimeInfo, runtimeInfo } from "./record.ts";
 import type { Overflow, PublisherRecord, SubscriberRecord } from "./stream_record.ts";
@@ -388,15 +389,9 @@ export async function runSubscriber(
       if (slowMs > 0) await pause(slowMs, run.signal);
     }
   } catch (error) {
-    status = run.signal?.aborted ? "interrupted" : "failed";
-    reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
+    ({ status, reason } = endedBy(error, run.signal));
   } finally {
-    display?.close();
-    try {
-      await subscription.close();
-    } catch (error) {
-      progress(`while closing: ${errorLine(error)}`);
-    }
+    await closeRun(display, subscription, progress);
   }
   const summary = meter.summary();
   return {

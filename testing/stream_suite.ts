@@ -10,15 +10,7 @@
 import assert from "node:assert/strict";
 import type { PublisherRecord, SubscriberRecord } from "../common/stream.ts";
 import type { Overflow } from "../common/stream.ts";
-import {
-  type ClientRun,
-  lines,
-  ROOT,
-  runClient,
-  type ServerProcess,
-  startServer,
-  taskArgs,
-} from "./processes.ts";
+import { type ClientRun, runClient, type ServerProcess, startServer } from "./processes.ts";
 
 /** A transport's stream mode, as {@linkcode streamSuite} tests it. */
 export interface StreamUnderTest {
@@ -60,49 +52,22 @@ export async function publisherRecord(
   return { ...JSON.parse(line), code: stop.code, stderr: stop.stderr };
 }
 
-/** A subscriber process that has received frames, and its end. */
-interface Receiving {
-  /** The process: a test may kill it. */
-  child: Deno.ChildProcess;
-  /** Resolves when it exits, with what it printed. */
-  done: Promise<ClientRun>;
-}
+/** A subscriber's progress line: it is receiving frames. */
+const RECEIVING = /subscriber .*: (warm-up|[\d.]+ fps)/;
 
 /**
- * Starts `deno task <task> <args> --json` and resolves once it is receiving
- * frames (its first progress line), so that a test acts mid-stream whatever
- * the machine's load, not after a guessed delay.
+ * Runs `deno task <task> <args> --json` and resolves, with its end to come,
+ * once it is receiving frames (its first progress line), so that a test acts
+ * mid-stream whatever the machine's load, not after a guessed delay.
  */
-async function receiving(task: string, args: string[]): Promise<Receiving> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(task), ...args, "--json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const stderrLines: string[] = [];
-  const errLines = lines(child.stderr);
-  for (let next = await errLines.next(); !next.done; next = await errLines.next()) {
-    stderrLines.push(next.value);
-    if (/subscriber .*: (warm-up|[\d.]+ fps)/.test(next.value)) break;
-  }
-  const rest = (async () => {
-    for await (const line of errLines) stderrLines.push(line);
-  })();
-  const done = (async () => {
-    const status = await child.status;
-    await rest;
-    return {
-      code: status.signal === "SIGKILL" ? 137 : status.code,
-      stdout: await stdout,
-      stderr: stderrLines.join("\n"),
-      timedOut: false,
-    };
-  })();
-  return { child, done };
+async function receiving(task: string, args: string[]): Promise<{ done: Promise<ClientRun> }> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const done = runClient(task, args, {
+    timeoutMs: 120_000,
+    onStderrLine: (line) => RECEIVING.test(line) && resolve(),
+  });
+  await Promise.race([promise, done]);
+  return { done };
 }
 
 async function gone(path: string | undefined): Promise<boolean> {
@@ -124,7 +89,8 @@ export function streamSuite(t: StreamUnderTest): void {
   const subArgs = (url: string, args: string[]) => [
     ...["--endpoint", url, ...SMALL, "--warmup", "0", ...args],
   ];
-  const sub = (url: string, args: string[] = []) => runClient(t.subscriber, subArgs(url, args));
+  const sub = (url: string, args: string[] = []) =>
+    runClient(t.subscriber, subArgs(url, args), { timeoutMs: 120_000 });
 
   Deno.test(
     name("every subscriber verifies every frame it gets, and the counts add up"),
@@ -194,9 +160,11 @@ export function streamSuite(t: StreamUnderTest): void {
           ],
         ]);
         const kept = sub(url);
-        const killed = await receiving(t.subscriber, subArgs(url, []));
-        killed.child.kill("SIGKILL");
-        assert.equal((await killed.done).code, 137);
+        const killed = await runClient(t.subscriber, subArgs(url, []), {
+          timeoutMs: 120_000,
+          signalOnLine: { signal: "SIGKILL", line: RECEIVING },
+        });
+        assert.equal(killed.code, 137, killed.stderr);
         const p = await publisherRecord(publisher);
         assert.equal(p.status, "ok", p.reason ?? "");
         assert.equal(p.left, 1, p.stderr);
