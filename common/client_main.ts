@@ -18,34 +18,37 @@ import {
   usage,
 } from "./flags.ts";
 import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+import { FrameSource } from "./source.ts";
 
-/** What a client's `connect` gets. */
-export interface ClientContext {
+/** What a client's `connect` gets; `V` is the type of its variants' names. */
+export interface ClientContext<V extends string = string> {
   /** The shared client options (`--size`, `--variant`, `--timeout`, ...). */
-  options: ClientOptions;
+  options: ClientOptions<V>;
   /** Where the server is (`--endpoint`). */
   endpoint: Endpoint;
   /** Values of the transport's own flags, defaults filled in. */
   flags: Record<string, string | boolean | undefined>;
   /** Aborts on Ctrl-C: a transport waiting for its server gives up. */
   signal: AbortSignal;
+  /** The frames the echo loop sends, for a transport that checks them its own way. */
+  source: FrameSource;
 }
 
-/** A transport's client, as {@linkcode clientMain} runs it. */
-export interface ClientCommand extends ClientSpec {
+/** A transport's client, as {@linkcode clientMain} runs it; `V` names its variants. */
+export interface ClientCommand<V extends string = string> extends ClientSpec<V> {
   /** Transport name in the result record, e.g. `socket`. */
   transport: string;
   /** The `--endpoint` default and the kinds of URL the transport takes. */
   endpoint: { default: string; kinds: readonly EndpointKind[] };
   /** Opens the transport; throws a one-line error when it cannot. */
-  connect(context: ClientContext): Promise<FrameTransport>;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
+  connect(context: ClientContext<V>): Promise<FrameTransport>;
+  /** Versions (and settings) for the record. Default: the runtime's, no packages. */
+  runtime?: (context: ClientContext<V>) => RuntimeInfo;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, measures, prints, exits. */
-export function clientMain(command: ClientCommand): Promise<never> {
-  const spec: ClientSpec = {
+export function clientMain<V extends string>(command: ClientCommand<V>): Promise<never> {
+  const spec: ClientSpec<V> = {
     ...command,
     flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
   };
@@ -53,13 +56,20 @@ export function clientMain(command: ClientCommand): Promise<never> {
     const { help, options, flags } = parseClientFlags(args, spec);
     if (help) return console.log(usage(spec, CLIENT_FLAGS));
     const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
-    const signal = shutdownSignal();
-    const transport = await command.connect({ options, endpoint, flags, signal });
+    const context = {
+      options,
+      endpoint,
+      flags,
+      signal: shutdownSignal(),
+      source: new FrameSource(options.geometry),
+    };
+    const transport = await command.connect(context);
     const record = await runEcho(transport, {
       transport: command.transport,
       options,
-      signal,
-      runtime: command.runtime?.() ?? runtimeInfo([]),
+      signal: context.signal,
+      source: context.source,
+      runtime: command.runtime?.(context) ?? runtimeInfo([]),
     });
     return reportResult(record, options.json);
   });
