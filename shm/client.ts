@@ -53,11 +53,6 @@ import {
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { Ring, serverGone } from "./ring.ts";
 
-/** The variants, default first. */
-export const VARIANTS = ["futex", "zmq"] as const;
-/** A variant of the shared-memory transport. */
-export type ShmVariant = typeof VARIANTS[number];
-
 /**
  * Slots in a ring by default: two frames in flight let the client write one
  * while the server reads the other; more only add memory traffic (measured:
@@ -67,6 +62,11 @@ export const DEFAULT_SLOTS = 2;
 
 /** Most frames in flight: below the frame source's pool of 8. */
 const MAX_IN_FLIGHT = 7;
+
+/** The variants, default first. */
+export const VARIANTS = ["futex", "zmq"] as const;
+/** A variant of the shared-memory transport. */
+export type ShmVariant = typeof VARIANTS[number];
 
 /** Microseconds to try for a ZeroMQ reply before waiting for it off the main thread. */
 const SPIN_MICROS = 30;

@@ -10,8 +10,9 @@ if (missing) console.error(`shm peer tests skipped: ${missing}`);
 const ignore = missing !== undefined;
 const freshName = () => freshNameOf("fbpeer");
 
-function peer(args: string[]): Promise<PythonRun> {
-  return python([PEER, ...args]);
+/** A Python client run against segment `name`, with `args`. */
+function pythonClient(name: string, ...args: string[]): Promise<PythonRun> {
+  return python([PEER, "client", ...endpointArgs(name), ...args]);
 }
 
 /** A Deno client run of `frames` frames of `size`, no warm-up, against segment `name`. */
@@ -61,11 +62,7 @@ Deno.test({ name: "peer: the Python client against the Deno server", ignore }, a
   const name = freshName();
   const server = await startServer("shm:server", endpointArgs(name));
   try {
-    const run = await peer([
-      "client",
-      ...endpointArgs(name),
-      ...["--size", "320x240", "--slots", "3", "--frames", "150"],
-    ]);
+    const run = await pythonClient(name, "--size", "320x240", "--slots", "3", "--frames", "150");
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { frames: 150, verified: 150, errors: 0 });
   } finally {
@@ -105,11 +102,7 @@ Deno.test({
   const name = freshName();
   const server = await startServer("shm:server", endpointArgs(name));
   try {
-    const dead = await peer([
-      "client",
-      ...endpointArgs(name),
-      ...["--size", "64x48", "--frames", "50", "--die-at", "7"],
-    ]);
+    const dead = await pythonClient(name, "--size", "64x48", "--frames", "50", "--die-at", "7");
     assert.equal(dead.code, 137, dead.stderr); // SIGKILL
     assert.deepEqual(entries(name), [name], "no ring left by name");
     const run = await denoClient(name, "64x48", 20);
