@@ -355,7 +355,8 @@ const COMMAND: ClientCommand<ShmVariant> = {
     slots: {
       type: "string",
       default: String(DEFAULT_SLOTS),
-      description: `frame slots in the ring, 1 to ${MAX_SLOTS} (frames in flight: up to 7)`,
+      description:
+        `frame slots in the ring, 1 to ${MAX_SLOTS} (frames in flight: up to ${MAX_IN_FLIGHT})`,
     },
   },
   connect: ({ options, endpoint, flags, signal, source }) =>
