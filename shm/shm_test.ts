@@ -1,7 +1,8 @@
 // The shared-memory server and client as real processes, started from the
 // same tasks a user runs (deno.json).
 import assert from "node:assert/strict";
-import { lines, pathExists, ROOT, runClient, startServer, taskArgs } from "../testing/processes.ts";
+import { startClient } from "../testing/background_client.ts";
+import { pathExists, runClient, startServer } from "../testing/processes.ts";
 import { assertUsageErrors } from "../testing/usage_errors.ts";
 import { PAGE_BYTES, PREAMBLE, SEGMENT_MAGIC, SegmentKind } from "./layout.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
@@ -9,6 +10,7 @@ import { endpointArgs, entries, freshName as freshNameOf } from "./test_segments
 
 const platform = await sharedMemoryPlatform();
 const SMALL = ["--size", "480p", "--warmup", "0"];
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const freshName = () => freshNameOf("fbtest");
 
 /** A client run against segment `name`: small frames, no warm-up, then `args`. */
@@ -98,11 +100,11 @@ Deno.test("shm: two clients at once, each with its own ring, both verified", asy
 Deno.test("shm: a server stopped mid-run ends the client's run with one line", async () => {
   const name = freshName();
   const server = await startServer("shm:server", endpointArgs(name));
-  const running = client(name, "--seconds", "20");
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const running = startClient("shm:client", [...endpointArgs(name), ...SMALL, "--seconds", "20"]);
+  await running.printed(/round trip/); // frames are flowing
   const stop = await server.stop("SIGTERM");
   assert.equal(stop.code, 0, stop.stderr);
-  const run = await running;
+  const run = await running.ended();
   assert.equal(run.code, 1);
   assert.equal(run.record?.status, "failed");
   assert.match(run.record!.reason!, /the server \(pid \d+\) is gone/);
@@ -126,14 +128,14 @@ Deno.test("shm: a client with no server fails within its timeout and says so in 
 
 Deno.test("shm: the ring of a client killed before it was served is removed by the next server", async () => {
   const name = freshName();
-  // No server yet: the client has made its ring and waits for one to appear.
-  const killed = await runClient(
-    "shm:client",
-    [...endpointArgs(name), ...SMALL, "--timeout", "20"],
-    {
-      signalAfter: { signal: "SIGKILL", ms: 1500 },
-    },
-  );
+  // No server yet: the client makes its ring and waits for one to appear.
+  const waiting = startClient("shm:client", [...endpointArgs(name), ...SMALL, "--timeout", "20"]);
+  for (let waited = 0; entries(name).length === 0; waited += 50) {
+    if (waited > 20000) assert.fail("the client made no ring within 20 s");
+    await delay(50);
+  }
+  waiting.child.kill("SIGKILL");
+  const killed = await waiting.ended();
   assert.equal(killed.code, 137);
   const left = entries(name);
   assert.equal(left.length, 1, "SIGKILL left the client's ring");
@@ -154,26 +156,13 @@ Deno.test("shm: SIGKILL and SIGINT of a client mid-run: the server releases its 
   const server = await startServer("shm:server", endpointArgs(name));
   try {
     for (const signal of ["SIGKILL", "SIGINT"] as const) {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [
-          ...taskArgs("shm:client"),
-          ...endpointArgs(name),
-          "--size",
-          "1080p",
-          "--seconds",
-          "30",
-        ],
-        cwd: ROOT,
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      // Wait until it reports progress: frames are flowing.
-      const progress = lines(child.stderr);
-      for await (const line of progress) if (/fps/.test(line)) break;
-      child.kill(signal);
-      const status = await child.status;
-      progress.return(undefined);
-      assert.equal(status.success, false);
+      const running = startClient("shm:client", [
+        ...endpointArgs(name),
+        ...["--size", "1080p", "--seconds", "30"],
+      ]);
+      await running.printed(/fps/); // frames are flowing
+      running.child.kill(signal);
+      assert.notEqual((await running.ended()).code, 0);
       assert.deepEqual(entries(name), [name], `after ${signal}: no ring left by name`);
       const run = await client(name, "--frames", "20");
       assert.equal(run.code, 0, run.stderr);
