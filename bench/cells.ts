@@ -93,7 +93,7 @@ const GRPC_PORT = PORT_BASE + 1;
 const REST_PORT = PORT_BASE + 2;
 const GRPC_JS_PORT = PORT_BASE + 3;
 const GRPC_PYTHON_PORT = String(PORT_BASE + 4);
-const SHM_NAME = `${RUN_TAG}-shm`;
+const SHM_ENDPOINT = `shm://${RUN_TAG}-shm`;
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
 const SOCKET_TCP_PORT = PORT_BASE + 5;
 
@@ -219,16 +219,16 @@ export const CELLS: readonly Cell[] = [
     name: "shm futex",
     transport: "shm",
     description: "shared-memory ring, futex wake-ups: the pixels never leave the segment",
-    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
-    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "futex"] },
+    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
+    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "futex"] },
     limit: "shm_futex_verify",
   },
   {
     name: "shm zmq",
     transport: "shm",
     description: "shared-memory ring, frame properties over ZeroMQ (the study's design)",
-    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
-    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "zmq"] },
+    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
+    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "zmq"] },
     limit: "shm_unix_verify",
     study: 95,
   },
