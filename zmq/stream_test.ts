@@ -274,3 +274,26 @@ Deno.test("zmq stream: bad flags and a missing publisher are one line each", asy
     await Deno.remove(at.dir, { recursive: true });
   }
 });
+
+Deno.test("zmq stream: a second publisher on the same endpoint is refused in one line, the first goes on", async () => {
+  const at = await tempEndpoint("busy");
+  const tcp = `tcp://127.0.0.1:${freePort()}`;
+  const first = await startServer("zmq:pub", ["--endpoint", at.url, ...SMALL]);
+  const firstTcp = await startServer("zmq:pub", ["--endpoint", tcp, ...SMALL]);
+  try {
+    for (const url of [at.url, tcp]) {
+      const second = await runClient("zmq:pub", ["--endpoint", url, ...SMALL]);
+      assert.equal(second.code, 1, second.stderr);
+      assert.equal(second.stderr.trim().split("\n").length, 1, second.stderr);
+      assert.match(second.stderr, /in use/);
+    }
+    const run = await runClient("zmq:sub", ["--endpoint", at.url, ...SMALL, "--seconds", "0.5"]);
+    assert.equal(run.code, 0, run.stderr);
+    assertAllAccounted(subscriberRecord(run));
+  } finally {
+    assert.equal((await first.stop()).code, 0);
+    assert.equal((await firstTcp.stop()).code, 0);
+    assert.equal(await pathExists(at.path), false, "socket file removed");
+    await Deno.remove(at.dir, { recursive: true });
+  }
+});
