@@ -120,7 +120,7 @@ for (const fps of ["30", "max"]) {
       "--fps",
       fps,
       "--seconds",
-      "3",
+      "4",
       "--subscribers",
       "2",
       "--json",
@@ -128,7 +128,7 @@ for (const fps of ["30", "max"]) {
     try {
       const [fast, slow] = await Promise.all([
         runClient("zmq:sub", ["--endpoint", at.url, ...SMALL]),
-        runClient("zmq:sub", ["--endpoint", at.url, ...SMALL, "--slow", "100"]),
+        runClient("zmq:sub", ["--endpoint", at.url, ...SMALL, "--slow", "200"]),
       ]);
       const pub = await published(publisher);
       assert.equal(pub.code, 0, pub.stderr);
@@ -140,10 +140,12 @@ for (const fps of ["30", "max"]) {
       assertAllAccounted(s, pub.record.published);
       assertAllAccounted(f, pub.record.published);
       assert.ok(s.dropped > 0, "the slow subscriber missed frames");
-      assert.ok(
-        f.frames > 2 * s.frames && f.frames >= pub.record.published / 2,
-        `fast ${f.frames}, slow ${s.frames} of ${pub.record.published}`,
-      );
+      const counts = `fast ${f.frames}, slow ${s.frames} of ${pub.record.published}`;
+      // The slow one does not set the pace (it would under block: both would get every frame) ...
+      assert.ok(f.frames > 2 * s.frames, counts);
+      // ... and at a set rate, the fast one gets most frames (at max, a frame waits at most 20 ms
+      // for a full queue: on a busy machine the fast one misses some too).
+      if (fps !== "max") assert.ok(f.frames >= pub.record.published / 2, counts);
     } finally {
       await publisher.stop();
       await Deno.remove(at.dir, { recursive: true });
