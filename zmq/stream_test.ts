@@ -153,21 +153,56 @@ for (const fps of ["30", "max"]) {
   });
 }
 
-/** Starts a subscriber and SIGKILLs it once it has shown a progress line (it has frames). */
-async function killedMidStream(url: string): Promise<number> {
+/** A subscriber started here, with a promise of its first progress line (it has frames). */
+interface WatchedSubscriber {
+  child: Deno.ChildProcess;
+  /** Resolves once it showed a progress line; rejects if it ended first. */
+  hasFrames: Promise<void>;
+  /** How it ended, with its record. */
+  done: Promise<ClientRun>;
+}
+
+/**
+ * Starts `deno task zmq:sub --json`: a test signals it or its publisher only
+ * once it has frames (starting a process takes seconds on a busy machine).
+ */
+function watchedSubscriber(url: string, extra: string[] = []): WatchedSubscriber {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs("zmq:sub"), "--endpoint", url, ...SMALL],
-    stdout: "null",
+    args: [...taskArgs("zmq:sub"), "--endpoint", url, ...SMALL, ...extra, "--json"],
+    stdout: "piped",
     stderr: "piped",
   }).spawn();
-  for await (const line of lines(child.stderr)) {
-    if (/zmq subscriber 640x480: .*errors/.test(line)) {
-      child.kill("SIGKILL");
-      break;
+  const stdout = new Response(child.stdout).text();
+  const stderr: string[] = [];
+  let shown: () => void = () => {};
+  const hasFrames = new Promise<void>((resolve) => shown = resolve);
+  const read = (async () => {
+    for await (const line of lines(child.stderr)) {
+      stderr.push(line);
+      if (/zmq subscriber 640x480: .*errors/.test(line)) shown();
     }
-  }
-  const status = await child.status;
-  return status.signal === "SIGKILL" ? 137 : status.code;
+  })();
+  const done = (async () => {
+    const status = await child.status;
+    await read;
+    const out = await stdout;
+    let record: ClientRun["record"];
+    try {
+      record = JSON.parse(out.trim().split("\n").pop() ?? "");
+    } catch { /* no record */ }
+    const code = status.signal === "SIGKILL" ? 137 : status.signal === "SIGINT" ? 130 : status.code;
+    return { code, stdout: out, stderr: stderr.join("\n"), record, timedOut: false };
+  })();
+  return {
+    child,
+    hasFrames: Promise.race([
+      hasFrames,
+      done.then((run) => {
+        throw new Error(`the subscriber ended before it had frames: ${run.stderr}`);
+      }),
+    ]),
+    done,
+  };
 }
 
 Deno.test("zmq stream: a killed subscriber is noticed, the other goes on; a subscriber joining mid-stream starts at a whole frame", async () => {
@@ -184,7 +219,10 @@ Deno.test("zmq stream: a killed subscriber is noticed, the other goes on; a subs
   ]);
   try {
     const kept = runClient("zmq:sub", ["--endpoint", at.url, ...SMALL]);
-    assert.equal(await killedMidStream(at.url), 137);
+    const killed = watchedSubscriber(at.url);
+    await killed.hasFrames;
+    killed.child.kill("SIGKILL");
+    assert.equal((await killed.done).code, 137);
     // The publisher looks at its subscribers once a second: the kill is seen before the join.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const late = await runClient("zmq:sub", ["--endpoint", at.url, ...SMALL]);
@@ -208,11 +246,11 @@ Deno.test("zmq stream: a killed subscriber is noticed, the other goes on; a subs
 Deno.test("zmq stream: a publisher that dies is reported at once; Ctrl-C on a publisher ends the stream and leaves nothing", async () => {
   const at = await tempEndpoint("dies");
   const killed = await startServer("zmq:pub", ["--endpoint", at.url, ...SMALL]);
+  const orphan = watchedSubscriber(at.url, ["--timeout", "10"]);
+  await orphan.hasFrames;
   const started = performance.now();
-  const orphan = runClient("zmq:sub", ["--endpoint", at.url, ...SMALL, "--timeout", "10"]);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await killed.stop("SIGKILL");
-  const run = await orphan;
+  const run = await orphan.done;
   assert.equal(run.code, 1, run.stderr);
   const s = subscriberRecord(run);
   assert.equal(s.status, "failed");
@@ -222,11 +260,11 @@ Deno.test("zmq stream: a publisher that dies is reported at once; Ctrl-C on a pu
   // The stale file SIGKILL left is replaced; Ctrl-C ends the stream cleanly.
   const publisher = await startServer("zmq:pub", ["--endpoint", at.url, ...SMALL, "--json"]);
   try {
-    const sub = runClient("zmq:sub", ["--endpoint", at.url, ...SMALL]);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const sub = watchedSubscriber(at.url);
+    await sub.hasFrames;
     const stop = await publisher.stop("SIGINT");
     assert.equal(stop.code, 0, stop.stderr);
-    const done = await sub;
+    const done = await sub.done;
     assert.equal(done.code, 0, done.stderr);
     assertAllAccounted(subscriberRecord(done));
     assert.equal(await pathExists(at.path), false, "socket file removed");
@@ -240,9 +278,10 @@ Deno.test("zmq stream: Ctrl-C on a subscriber exits 130 and the publisher goes o
   const at = await tempEndpoint("ctrlc");
   const publisher = await startServer("zmq:pub", ["--endpoint", at.url, ...SMALL, "--json"]);
   try {
-    const run = await runClient("zmq:sub", ["--endpoint", at.url, ...SMALL], {
-      signalAfter: { signal: "SIGINT", ms: 1500 },
-    });
+    const sub = watchedSubscriber(at.url);
+    await sub.hasFrames;
+    sub.child.kill("SIGINT");
+    const run = await sub.done;
     assert.equal(run.code, 130, run.stderr);
     assert.equal(subscriberRecord(run).status, "interrupted");
     const again = await runClient("zmq:sub", ["--endpoint", at.url, ...SMALL, "--seconds", "0.5"]);
