@@ -39,7 +39,7 @@ function subscriberRecord(run: ClientRun): SubscriberRecord {
 
 /** Every frame a subscriber got is verified, and what it missed is counted. */
 function assertAllAccounted(s: SubscriberRecord, publishedByPublisher?: number): void {
-  assert.equal(s.errors, 0, s.firstError);
+  assert.equal(s.errors, 0, s.firstError ?? "");
   assert.equal(s.verified, s.frames);
   assert.equal(s.frames + s.dropped, s.published);
   if (publishedByPublisher !== undefined) assert.equal(s.published, publishedByPublisher);
