@@ -205,9 +205,9 @@ export async function runPublisher(
       await publisher.publish(frame, properties);
       published++;
       meter.record(0);
+      watchSubscribers(); // every frame: a leave and a join within a second both count
       if (performance.now() >= nextProgress) {
         nextProgress = performance.now() + 1000;
-        watchSubscribers();
         const rate = meter.frames / (meter.elapsedMs / 1000);
         progress(`${label}: ${rate.toFixed(1)} fps, ${connected} subscribers`);
       }

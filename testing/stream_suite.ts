@@ -117,13 +117,15 @@ export function streamSuite(t: StreamUnderTest): void {
     },
   );
 
-  if (t.overflow.includes("drop")) {
+  for (const fps of t.overflow.includes("drop") ? ["30", "max"] : []) {
     Deno.test(
-      name("under drop a slow subscriber misses frames, the other does not wait for it"),
+      name(
+        `under drop at --fps ${fps} a slow subscriber misses frames, the other does not wait for it`,
+      ),
       async () => {
         const { url } = await t.endpoint();
         const publisher = await pub(url, [
-          ...["--fps", "30", "--seconds", "3", "--subscribers", "2", "--overflow", "drop"],
+          ...["--fps", fps, "--seconds", "3", "--subscribers", "2", "--overflow", "drop"],
         ]);
         const [slow, fast] = await Promise.all([sub(url, ["--slow", "100"]), sub(url)]);
         const p = await publisherRecord(publisher);
@@ -133,7 +135,7 @@ export function streamSuite(t: StreamUnderTest): void {
           assert.equal(r.errors, 0, r.firstError ?? "");
           assert.equal(r.frames + r.dropped, r.published);
         }
-        // The slow one takes at most 10 frames a second of the 30 published.
+        // The slow one takes at most 10 frames a second: it sets nobody's pace.
         assert(s.dropped > 0, `the slow subscriber dropped nothing of ${s.published}`);
         assert(f.frames > 1.5 * s.frames, `fast got ${f.frames}, slow ${s.frames}`);
       },
@@ -224,6 +226,29 @@ export function streamSuite(t: StreamUnderTest): void {
       const s = subscriberRecord(run);
       assert.equal(s.status, "ok", s.reason ?? "");
       assert.equal(s.frames + s.dropped, p.published);
+      assert(await gone(leftover), `${leftover} left behind`);
+    },
+  );
+
+  Deno.test(
+    name("Ctrl-C on a subscriber exits 130 with its record; the publisher goes on"),
+    async () => {
+      const { url, leftover } = await t.endpoint();
+      const publisher = await pub(url, ["--fps", "30"]);
+      try {
+        const interrupted = await runClient(t.subscriber, subArgs(url, []), {
+          timeoutMs: 120_000,
+          signalOnLine: { signal: "SIGINT", line: RECEIVING },
+        });
+        assert.equal(interrupted.code, 130, interrupted.stderr);
+        assert.equal(subscriberRecord(interrupted).status, "interrupted");
+        const again = subscriberRecord(await sub(url, ["--seconds", "0.5"]));
+        assert.equal(again.status, "ok", again.reason ?? "");
+        assert.equal(again.errors, 0, again.firstError ?? "");
+      } finally {
+        const p = await publisherRecord(publisher, "SIGINT");
+        assert.equal(p.code, 0, p.stderr);
+      }
       assert(await gone(leftover), `${leftover} left behind`);
     },
   );
