@@ -24,7 +24,12 @@ import { Pacer, type TargetFps } from "./pacer.ts";
 import { closeRun, endedBy } from "./run_end.ts";
 import type { FrameProperties } from "./properties.ts";
 import { type RunStatus, type RuntimeInfo, runtimeInfo } from "./record.ts";
-import type { Overflow, PublisherRecord, SubscriberRecord } from "./stream_record.ts";
+import {
+  type Overflow,
+  type PublisherRecord,
+  type SubscriberRecord,
+  subscribersText,
+} from "./stream_record.ts";
 import { FrameSource } from "./source.ts";
 import { checkFrame, type FrameErrorKind } from "./verify.ts";
 
@@ -176,7 +181,7 @@ export async function runPublisher(
   const watchSubscribers = () => {
     const now = publisher.subscribers;
     if (now < connected) left += connected - now;
-    if (now !== connected) progress(`${label}: ${now} subscriber${now === 1 ? "" : "s"}`);
+    if (now !== connected) progress(`${label}: ${subscribersText(now)}`);
     connected = now;
     most = Math.max(most, now);
   };
@@ -209,7 +214,7 @@ export async function runPublisher(
       if (performance.now() >= nextProgress) {
         nextProgress = performance.now() + 1000;
         const rate = meter.frames / (meter.elapsedMs / 1000);
-        progress(`${label}: ${rate.toFixed(1)} fps, ${connected} subscribers`);
+        progress(`${label}: ${rate.toFixed(1)} fps, ${subscribersText(connected)}`);
       }
     }
     watchSubscribers();
@@ -374,13 +379,13 @@ export async function runSubscriber(
       if (problem) count(problem.kind, problem.message);
       else verified++;
       const latency = received - p.sentAt;
-      if (latency > deadlineMs) late++;
       meter.record(latency);
+      if (meter.measuring && latency > deadlineMs) late++; // as the percentiles: after the warm-up
       if (performance.now() >= nextProgress) {
         nextProgress = performance.now() + 1000;
         progress(
           `${label}: ${
-            meter.measuring
+            meter.frames > 0
               ? `${(meter.frames / (meter.elapsedMs / 1000)).toFixed(1)} fps`
               : "warm-up"
           }, latency ${latency.toFixed(2)} ms, ${dropped} dropped, ${errors} errors`,

@@ -82,7 +82,7 @@ export interface SubscriberRecord extends StreamRecordBase {
   errorKinds: Partial<Record<FrameErrorKind, number>>;
   /** The first failure, as one line, when there was one. */
   firstError?: string;
-  /** Frames that arrived more than `deadlineMs` after they were published. */
+  /** Frames, after the warm-up, that arrived more than `deadlineMs` after they were published. */
   late: number;
   /** The deadline of a frame, in ms after its publish time (`--deadline`). */
   deadlineMs: number;
@@ -104,6 +104,11 @@ export interface SubscriberRecord extends StreamRecordBase {
   status: RunStatus;
 }
 
+/** "1 subscriber", "4 subscribers". */
+export function subscribersText(n: number): string {
+  return `${n} subscriber${n === 1 ? "" : "s"}`;
+}
+
 /** A readable summary of a publisher's record, a few lines for a terminal. */
 export function formatPublisher(r: PublisherRecord): string {
   return [
@@ -115,7 +120,9 @@ export function formatPublisher(r: PublisherRecord): string {
     } fps (target ${r.targetFps}), ${
       r.mbPerS.toFixed(0)
     } MB/s to each subscriber, ${r.skipped} frame slots missed`,
-    `  ${r.subscribers} subscribers at most, ${r.left} left during the stream; --overflow ${r.overflow}`,
+    `  ${
+      subscribersText(r.subscribers)
+    } at most, ${r.left} left during the stream; --overflow ${r.overflow}`,
     `  CPU ${r.cpuMsPerFrame.toFixed(3)} ms per frame (publisher)`,
   ].join("\n");
 }
