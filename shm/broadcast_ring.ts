@@ -15,8 +15,9 @@
  *
  * Reader, next frame (its next post q = `taken`):
  * 1. when `published - q` is 0, wait on `published` (futex, in slices that
- *    check that the publisher's pid still runs); when it is `slots` or more,
- *    the writer has lapped the reader: q = published - 1, the newest frame;
+ *    check that the publisher's pid still runs); when it is more than
+ *    `slots`, the writer has lapped the reader: q = published - 1, the newest
+ *    frame (within the ring, frames are read in order);
  * 2. read `seq[s]`: unless it is `2q + 2`, the post was overwritten: skip it;
  * 3. read the properties, then `seq[s]` again (unchanged, or skip);
  * 4. `released = q`, `taken = q + 1`; read the pixels in place (no copy);

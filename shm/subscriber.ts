@@ -68,8 +68,9 @@ export class ShmSubscription implements FrameSubscription {
       const published32 = ring.published32;
       const waiting = ahead(published32, this.#taken);
       if (waiting > 0) {
-        // Lapped by the writer (drop): skip to the newest complete frame.
-        if (waiting >= slots) this.#taken += waiting - 1;
+        // Lapped by the writer (drop): what it missed is gone, skip to the
+        // newest complete frame. Within the ring, frames are read in order.
+        if (waiting > slots) this.#taken += waiting - 1;
         const q = this.#taken;
         const s = ring.slotOf(q);
         const seq = completeSeq(q);
