@@ -188,7 +188,9 @@ export async function runPublisher(
   try {
     const wanted = run.subscribers ?? 0;
     const waitUntil = performance.now() + (run.timeout ?? 10) * 1000;
-    while (publisher.subscribers < wanted && !run.signal?.aborted) {
+    // On the count watched (not a fresh read): a subscriber seen joining is
+    // then counted as `left` if it goes before the first progress line.
+    while (connected < wanted && !run.signal?.aborted) {
       if (performance.now() > waitUntil) {
         throw new Error(
           `${publisher.subscribers} of ${wanted} subscribers joined within ${run.timeout ?? 10} s`,
