@@ -50,6 +50,7 @@ function tcpAt(pub: string, sub: string) {
 const socketTcp = tcpAt("socket:pub", "socket:sub");
 const zmqTcp = tcpAt("zmq:pub", "zmq:sub");
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq-stream.sock`;
+const SHM = `shm://${RUN_TAG}-shm-stream`;
 
 /** Every stream cell, in report order. */
 export const STREAM_CELLS: readonly StreamCell[] = [
@@ -89,5 +90,21 @@ export const STREAM_CELLS: readonly StreamCell[] = [
     tcp: { port: runPort(7), at: zmqTcp },
     overflow: ["drop"],
     limit: "stream_tcp",
+  },
+  {
+    name: "shm",
+    transport: "shm",
+    description: "broadcast ring in /dev/shm, one copy into the slot, subscribers read in place",
+    publisher: { launch: "shm:pub", args: ["--endpoint", SHM] },
+    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    overflow: ["drop", "block"],
+  },
+  {
+    name: "shm loan",
+    transport: "shm",
+    description: "broadcast ring, the publisher stamping each frame in its slot (--loan): no copy",
+    publisher: { launch: "shm:pub", args: ["--endpoint", SHM, "--loan"] },
+    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    overflow: ["drop", "block"],
   },
 ];
