@@ -75,16 +75,16 @@ export const STUDY_BASELINE_FPS = 105;
  */
 export const RUN_TAG = `framebench-bench-${Deno.pid}`;
 /**
- * Eight ports per process, from 10000 to 31599: below Linux's ephemeral range
+ * Ten ports per process, from 10000 to 31999: below Linux's ephemeral range
  * (32768-60999), from which the system takes the local port of every
  * outgoing connection; a server port in it was now and then taken by one
  * ("Address already in use").
  */
-const PORT_BASE = 10000 + (Deno.pid % 2700) * 8;
+const PORT_BASE = 10000 + (Deno.pid % 2200) * 10;
 
-/** Port `k` (0 to 7) of this process's runs: 0-5 for the echo cells, 6-7 for the stream cells. */
+/** Port `k` (0 to 9) of this process's runs: 0-5 for the echo cells, 6-9 for the stream cells. */
 export function runPort(k: number): number {
-  if (!(k >= 0 && k < 8)) throw new RangeError(`run port ${k} is not 0 to 7`);
+  if (!(k >= 0 && k < 10)) throw new RangeError(`run port ${k} is not 0 to 9`);
   return PORT_BASE + k;
 }
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq.sock`;
@@ -93,7 +93,7 @@ const GRPC_PORT = PORT_BASE + 1;
 const REST_PORT = PORT_BASE + 2;
 const GRPC_JS_PORT = PORT_BASE + 3;
 const GRPC_PYTHON_PORT = String(PORT_BASE + 4);
-const SHM_NAME = `${RUN_TAG}-shm`;
+const SHM_ENDPOINT = `shm://${RUN_TAG}-shm`;
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
 const SOCKET_TCP_PORT = PORT_BASE + 5;
 
@@ -219,16 +219,16 @@ export const CELLS: readonly Cell[] = [
     name: "shm futex",
     transport: "shm",
     description: "shared-memory ring, futex wake-ups: the pixels never leave the segment",
-    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
-    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "futex"] },
+    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
+    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "futex"] },
     limit: "shm_futex_verify",
   },
   {
     name: "shm zmq",
     transport: "shm",
     description: "shared-memory ring, frame properties over ZeroMQ (the study's design)",
-    server: { launch: "shm:server", args: ["--name", SHM_NAME] },
-    client: { launch: "shm:client", args: ["--name", SHM_NAME, "--variant", "zmq"] },
+    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
+    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "zmq"] },
     limit: "shm_unix_verify",
     study: 95,
   },

@@ -48,6 +48,9 @@ function tcpAt(pub: string, sub: string) {
 }
 
 const socketTcp = tcpAt("socket:pub", "socket:sub");
+const zmqTcp = tcpAt("zmq:pub", "zmq:sub");
+const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq-stream.sock`;
+const SHM = `shm://${RUN_TAG}-shm-stream`;
 
 /** Every stream cell, in report order. */
 export const STREAM_CELLS: readonly StreamCell[] = [
@@ -68,5 +71,40 @@ export const STREAM_CELLS: readonly StreamCell[] = [
     tcp: { port: runPort(6), at: socketTcp },
     overflow: ["block", "drop"],
     limit: "stream_tcp",
+  },
+  {
+    name: "zmq ipc",
+    transport: "zmq",
+    description:
+      "ZeroMQ PUB/SUB (XPUB counting subscribers), 4 frames queued per subscriber at most",
+    publisher: { launch: "zmq:pub", args: ["--endpoint", ZMQ_IPC] },
+    subscriber: { launch: "zmq:sub", args: ["--endpoint", ZMQ_IPC] },
+    overflow: ["drop"],
+    limit: "stream_unix",
+  },
+  {
+    name: "zmq tcp",
+    transport: "zmq",
+    description: "ZeroMQ PUB/SUB over TCP loopback",
+    ...zmqTcp("127.0.0.1", runPort(7)),
+    tcp: { port: runPort(7), at: zmqTcp },
+    overflow: ["drop"],
+    limit: "stream_tcp",
+  },
+  {
+    name: "shm",
+    transport: "shm",
+    description: "broadcast ring in /dev/shm, one copy into the slot, subscribers read in place",
+    publisher: { launch: "shm:pub", args: ["--endpoint", SHM] },
+    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    overflow: ["drop", "block"],
+  },
+  {
+    name: "shm loan",
+    transport: "shm",
+    description: "broadcast ring, the publisher stamping each frame in its slot (--loan): no copy",
+    publisher: { launch: "shm:pub", args: ["--endpoint", SHM, "--loan"] },
+    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    overflow: ["drop", "block"],
   },
 ];

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { errorLine } from "./cli.ts";
 import type { FrameDisplay } from "./display.ts";
 import { EventLoopTurns } from "./event_loop.ts";
+import { closeRun, endedBy } from "./run_end.ts";
 import { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";
 import { sizeName } from "./frame.ts";
 import { Meter } from "./meter.ts";
@@ -221,15 +221,9 @@ export async function runEcho(
     }
   } catch (error) {
     // A transport interrupted by Ctrl-C while waiting is an interruption, not a failure.
-    status = run.signal?.aborted ? "interrupted" : "failed";
-    reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
+    ({ status, reason } = endedBy(error, run.signal));
   } finally {
-    display?.close();
-    try {
-      await transport.close();
-    } catch (error) {
-      progress(`while closing: ${errorLine(error)}`);
-    }
+    await closeRun(display, transport, progress);
   }
   const { geometry } = options;
   return {

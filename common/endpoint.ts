@@ -78,8 +78,8 @@ export function parseEndpoint(text: string, kinds: readonly EndpointKind[]): End
       return { kind: scheme, url: `${scheme}://${hostPart}:${port}`, host, port };
     }
     case "shm": {
-      if (!/^[A-Za-z0-9._\-]{1,200}$/.test(rest)) {
-        throw bad(": a name of letters, digits, '.', '_' or '-'");
+      if (!/^[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,199}$/.test(rest)) {
+        throw bad(": a name of letters, digits, '.', '_' or '-', not starting with '.'");
       }
       return { kind: "shm", url: `shm://${rest}`, name: rest };
     }

@@ -66,6 +66,7 @@ Deno.test("parseEndpoint() refuses, in one line naming the forms it takes", () =
     });
   }
   assert.throws(() => parseEndpoint("shm://a/b", ["shm"]), /a name of letters/);
+  assert.throws(() => parseEndpoint("shm://..", ["shm"]), /not starting with '\.'/);
 });
 
 Deno.test("endpointFlag() gives the default and the forms taken", () => {

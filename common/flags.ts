@@ -47,13 +47,16 @@ export interface ClientSpec<V extends string = string> extends CommandSpec {
   variants: readonly V[];
 }
 
+/** `--size`, as every client, publisher and subscriber takes it. */
+export const SIZE_FLAG: FlagSpec = {
+  type: "string",
+  default: "1080p",
+  description: `frame size: ${Object.keys(SIZE_PRESETS).join(", ")} or WxH`,
+};
+
 /** The flags every client takes. */
 export const CLIENT_FLAGS: FlagSpecs = {
-  size: {
-    type: "string",
-    default: "1080p",
-    description: `frame size: ${Object.keys(SIZE_PRESETS).join(", ")} or WxH`,
-  },
+  size: SIZE_FLAG,
   seconds: { type: "string", default: "5", description: "seconds to measure after the warm-up" },
   warmup: { type: "string", default: "1", description: "seconds of warm-up, not measured" },
   frames: { type: "string", description: "stop after this many measured frames" },

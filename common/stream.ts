@@ -21,9 +21,15 @@ import type { FrameDisplay } from "./display.ts";
 import { type FrameGeometry, parseSize, sizeName } from "./frame.ts";
 import { Meter } from "./meter.ts";
 import { Pacer, type TargetFps } from "./pacer.ts";
+import { closeRun, endedBy } from "./run_end.ts";
 import type { FrameProperties } from "./properties.ts";
 import { type RunStatus, type RuntimeInfo, runtimeInfo } from "./record.ts";
-import type { Overflow, PublisherRecord, SubscriberRecord } from "./stream_record.ts";
+import {
+  type Overflow,
+  type PublisherRecord,
+  type SubscriberRecord,
+  subscribersText,
+} from "./stream_record.ts";
 import { FrameSource } from "./source.ts";
 import { checkFrame, type FrameErrorKind } from "./verify.ts";
 
@@ -175,14 +181,16 @@ export async function runPublisher(
   const watchSubscribers = () => {
     const now = publisher.subscribers;
     if (now < connected) left += connected - now;
-    if (now !== connected) progress(`${label}: ${now} subscriber${now === 1 ? "" : "s"}`);
+    if (now !== connected) progress(`${label}: ${subscribersText(now)}`);
     connected = now;
     most = Math.max(most, now);
   };
   try {
     const wanted = run.subscribers ?? 0;
     const waitUntil = performance.now() + (run.timeout ?? 10) * 1000;
-    while (publisher.subscribers < wanted && !run.signal?.aborted) {
+    // On the count watched (not a fresh read): a subscriber seen joining is
+    // then counted as `left` if it goes before the first progress line.
+    while (connected < wanted && !run.signal?.aborted) {
       if (performance.now() > waitUntil) {
         throw new Error(
           `${publisher.subscribers} of ${wanted} subscribers joined within ${run.timeout ?? 10} s`,
@@ -204,11 +212,11 @@ export async function runPublisher(
       await publisher.publish(frame, properties);
       published++;
       meter.record(0);
+      watchSubscribers(); // every frame: a leave and a join within a second both count
       if (performance.now() >= nextProgress) {
         nextProgress = performance.now() + 1000;
-        watchSubscribers();
         const rate = meter.frames / (meter.elapsedMs / 1000);
-        progress(`${label}: ${rate.toFixed(1)} fps, ${connected} subscribers`);
+        progress(`${label}: ${rate.toFixed(1)} fps, ${subscribersText(connected)}`);
       }
     }
     watchSubscribers();
@@ -373,13 +381,13 @@ export async function runSubscriber(
       if (problem) count(problem.kind, problem.message);
       else verified++;
       const latency = received - p.sentAt;
-      if (latency > deadlineMs) late++;
       meter.record(latency);
+      if (meter.measuring && latency > deadlineMs) late++; // as the percentiles: after the warm-up
       if (performance.now() >= nextProgress) {
         nextProgress = performance.now() + 1000;
         progress(
           `${label}: ${
-            meter.measuring
+            meter.frames > 0
               ? `${(meter.frames / (meter.elapsedMs / 1000)).toFixed(1)} fps`
               : "warm-up"
           }, latency ${latency.toFixed(2)} ms, ${dropped} dropped, ${errors} errors`,
@@ -388,15 +396,9 @@ export async function runSubscriber(
       if (slowMs > 0) await pause(slowMs, run.signal);
     }
   } catch (error) {
-    status = run.signal?.aborted ? "interrupted" : "failed";
-    reason = run.signal?.aborted ? "interrupted by signal" : errorLine(error);
+    ({ status, reason } = endedBy(error, run.signal));
   } finally {
-    display?.close();
-    try {
-      await subscription.close();
-    } catch (error) {
-      progress(`while closing: ${errorLine(error)}`);
-    }
+    await closeRun(display, subscription, progress);
   }
   const summary = meter.summary();
   return {

@@ -5,23 +5,18 @@
  * @module
  */
 
-import { type FrameGeometry, parseSize, SIZE_PRESETS } from "./frame.ts";
+import { type FrameGeometry, parseSize } from "./frame.ts";
 import {
   type CommandSpec,
   type FlagSpecs,
   numberFlag,
   type Parsed,
   parseFlags,
+  SIZE_FLAG,
   UsageError,
 } from "./flags.ts";
 import type { TargetFps } from "./pacer.ts";
 import type { Overflow } from "./stream_record.ts";
-
-const SIZE_FLAG = {
-  type: "string",
-  default: "1080p",
-  description: `frame size: ${Object.keys(SIZE_PRESETS).join(", ")} or WxH`,
-} as const;
 
 /** The flags every publisher takes (`--overflow`'s choices are the transport's). */
 export const PUBLISHER_FLAGS: FlagSpecs = {

@@ -16,13 +16,11 @@ import type { FrameErrorKind } from "./verify.ts";
  */
 export type Overflow = "block" | "drop";
 
-/** The record a publisher prints when its stream ends. */
-export interface PublisherRecord {
-  /** Always `publisher`. */
-  role: "publisher";
+/** What the publisher's and every subscriber's records share. */
+export interface StreamRecordBase {
   /** Transport name, e.g. `zmq`. */
   transport: string;
-  /** Where subscribers connected. */
+  /** Where subscribers connect (the publisher) or connected (a subscriber), as a URL. */
   endpoint: string;
   /** Frame width in pixels. */
   width: number;
@@ -32,6 +30,16 @@ export interface PublisherRecord {
   format: string;
   /** Bytes of one raw frame. */
   frameBytes: number;
+  /** Why the run failed, when it did. */
+  reason?: string;
+  /** Versions of what ran. */
+  runtime: RuntimeInfo;
+}
+
+/** The record a publisher prints when its stream ends. */
+export interface PublisherRecord extends StreamRecordBase {
+  /** Always `publisher`. */
+  role: "publisher";
   /** The target rate (`--fps`). */
   targetFps: TargetFps;
   /** What was done with a subscriber that could not keep up (`--overflow`). */
@@ -54,28 +62,12 @@ export interface PublisherRecord {
   left: number;
   /** `ok`, `interrupted` (Ctrl-C ends a stream with no end set: also `ok`) or `failed`. */
   status: RunStatus;
-  /** Why the stream failed, when it did. */
-  reason?: string;
-  /** Versions of what ran. */
-  runtime: RuntimeInfo;
 }
 
 /** The record a subscriber prints when its stream ends. */
-export interface SubscriberRecord {
+export interface SubscriberRecord extends StreamRecordBase {
   /** Always `subscriber`. */
   role: "subscriber";
-  /** Transport name, e.g. `zmq`. */
-  transport: string;
-  /** Where it connected. */
-  endpoint: string;
-  /** Frame width in pixels. */
-  width: number;
-  /** Frame height in pixels. */
-  height: number;
-  /** Pixel format. */
-  format: string;
-  /** Bytes of one raw frame. */
-  frameBytes: number;
   /** Frames published from the first one this subscriber got to the end. */
   published: number;
   /** Frames received whole (verified or not). */
@@ -90,7 +82,7 @@ export interface SubscriberRecord {
   errorKinds: Partial<Record<FrameErrorKind, number>>;
   /** The first failure, as one line, when there was one. */
   firstError?: string;
-  /** Frames that arrived more than `deadlineMs` after they were published. */
+  /** Frames, after the warm-up, that arrived more than `deadlineMs` after they were published. */
   late: number;
   /** The deadline of a frame, in ms after its publish time (`--deadline`). */
   deadlineMs: number;
@@ -110,10 +102,11 @@ export interface SubscriberRecord {
   cpuMsPerFrame: number;
   /** `ok` (the stream ended, or `--seconds` passed), `interrupted` or `failed`. */
   status: RunStatus;
-  /** Why it failed (e.g. the publisher is gone), when it did. */
-  reason?: string;
-  /** Versions of what ran. */
-  runtime: RuntimeInfo;
+}
+
+/** "1 subscriber", "4 subscribers". */
+export function subscribersText(n: number): string {
+  return `${n} subscriber${n === 1 ? "" : "s"}`;
 }
 
 /** A readable summary of a publisher's record, a few lines for a terminal. */
@@ -127,7 +120,9 @@ export function formatPublisher(r: PublisherRecord): string {
     } fps (target ${r.targetFps}), ${
       r.mbPerS.toFixed(0)
     } MB/s to each subscriber, ${r.skipped} frame slots missed`,
-    `  ${r.subscribers} subscribers at most, ${r.left} left during the stream; --overflow ${r.overflow}`,
+    `  ${
+      subscribersText(r.subscribers)
+    } at most, ${r.left} left during the stream; --overflow ${r.overflow}`,
     `  CPU ${r.cpuMsPerFrame.toFixed(3)} ms per frame (publisher)`,
   ].join("\n");
 }

@@ -5,7 +5,7 @@
  * then for each frame: writes it into a slot, posts it, waits for the
  * server's acknowledgement, and verifies the frame where it is, in the slot.
  *
- *     deno task shm:client [--variant futex|zmq] [--slots 4] [--name NAME] [--size 1080p]
+ *     deno task shm:client [--variant futex|zmq] [--slots 4] [--endpoint shm://NAME] [--size 1080p]
  *
  * Copies of a frame: one. The client copies the frame from its source into
  * the slot (that is the transport: the pixels are now where the server can
@@ -24,36 +24,26 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import {
-  FrameRefused,
-  type FrameTransport,
-  reportResult,
-  type ReturnedFrame,
-  runEcho,
-} from "../common/echo.ts";
-import {
-  CLIENT_FLAGS,
-  type ClientSpec,
-  numberFlag,
-  parseClientFlags,
-  usage,
-  UsageError,
-} from "../common/flags.ts";
+import { atExit } from "../common/cleanup.ts";
+import { type ClientCommand, clientMain } from "../common/client_main.ts";
+import { FrameRefused, type FrameTransport, type ReturnedFrame } from "../common/echo.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import { EventLoopTurns } from "../common/event_loop.ts";
+import { numberFlag, UsageError } from "../common/flags.ts";
 import type { FrameGeometry } from "../common/frame.ts";
 import { decodeProperties, encodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
 import { FrameSource } from "../common/source.ts";
 import { checkFrame, type FrameError } from "../common/verify.ts";
 import { Context, libzmqVersion, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
-import { atExit } from "../common/cleanup.ts";
-import { DEFAULT_NAME, requestRing, ringName } from "./doorway.ts";
+import { requestRing, ringName } from "./doorway.ts";
+import { segmentName, SHM_ENDPOINT, zmqEndpoint } from "./endpoint.ts";
 import { ExpectedChecksums } from "./expected_checksums.ts";
-import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
 import {
   ClientState,
   MAX_SLOTS,
   Notify,
+  PAGE_BYTES,
   ringBytes,
   ringLayout,
   Verdict,
@@ -61,13 +51,7 @@ import {
   writeRingHeader,
 } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
-import { EventLoopTurns } from "../common/event_loop.ts";
 import { Ring, serverGone } from "./ring.ts";
-
-/** The variants, default first. */
-export const VARIANTS = ["futex", "zmq"] as const;
-/** A variant of the shared-memory transport. */
-export type ShmVariant = typeof VARIANTS[number];
 
 /**
  * Slots in a ring by default: two frames in flight let the client write one
@@ -79,28 +63,18 @@ export const DEFAULT_SLOTS = 2;
 /** Most frames in flight: below the frame source's pool of 8. */
 const MAX_IN_FLIGHT = 7;
 
-const COMMAND: ClientSpec<ShmVariant> = {
-  name: "shm:client",
-  summary:
-    "Sends frames through shared memory to `deno task shm:server` and verifies each in place.",
-  variants: VARIANTS,
-  flags: {
-    ...NAME_FLAG,
-    slots: {
-      type: "string",
-      default: String(DEFAULT_SLOTS),
-      description: `frame slots in the ring, 1 to ${MAX_SLOTS} (frames in flight: up to 7)`,
-    },
-  },
-};
+/** The variants, default first. */
+export const VARIANTS = ["futex", "zmq"] as const;
+/** A variant of the shared-memory transport. */
+export type ShmVariant = typeof VARIANTS[number];
 
 /** Microseconds to try for a ZeroMQ reply before waiting for it off the main thread. */
 const SPIN_MICROS = 30;
 
 /** Options for {@linkcode ShmEcho.connect}. */
 export interface ShmEchoOptions {
-  /** The server's segment name. Default: `framebench-shm`. */
-  name?: string;
+  /** Where the server is: its `shm://NAME`. Default: `shm://framebench-shm`. */
+  endpoint?: Endpoint;
   /** Geometry of the frames sent. */
   geometry: FrameGeometry;
   /** Slots in the ring. Default: {@linkcode DEFAULT_SLOTS}. */
@@ -129,7 +103,7 @@ interface Connection {
 
 /** Makes the client's ring, has the server attach it, and connects ZeroMQ for `zmq`. */
 async function connectRing(options: ShmEchoOptions): Promise<Connection> {
-  const name = options.name ?? DEFAULT_NAME;
+  const name = segmentName(options.endpoint);
   const variant = options.variant ?? "futex";
   const timeoutMs = (options.timeoutSeconds ?? 5) * 1000;
   const platform = await sharedMemoryPlatform();
@@ -151,7 +125,7 @@ async function connectRing(options: ShmEchoOptions): Promise<Connection> {
   // Held for the client's life: the server knows the client is gone when it can take it.
   if (!segment.tryLock()) throw new Error(`cannot lock ${platform.describe(own)}`);
   try {
-    writeRingHeader(new Uint8Array(segment.buffer, 0, 4096), layout, Deno.pid);
+    writeRingHeader(new Uint8Array(segment.buffer, 0, PAGE_BYTES), layout, Deno.pid);
     ring.clientState = ClientState.open;
     await requestRing(platform, name, Deno.pid, { timeoutMs, signal: options.signal });
     if (variant !== "zmq") return { platform, ring, forget };
@@ -194,7 +168,7 @@ export class ShmEcho implements FrameTransport {
 
   constructor(options: ShmEchoOptions) {
     this.#options = options;
-    this.endpoint = `shm://${options.name ?? DEFAULT_NAME}`;
+    this.endpoint = `shm://${segmentName(options.endpoint)}`;
     this.#timeoutMs = (options.timeoutSeconds ?? 5) * 1000;
     // A slot is rewritten only after its frame was verified (the echo loop
     // verifies frame i before it sends frame i + inFlight), so every slot can
@@ -363,36 +337,45 @@ function hex(crc: number): string {
   return crc.toString(16).padStart(8, "0");
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, CLIENT_FLAGS));
-    const name = parseName(flags.name);
-    const slots = numberFlag("slots", flags.slots, { integer: true });
-    if (slots > MAX_SLOTS) {
-      throw new UsageError(`--slots must be at most ${MAX_SLOTS}, got ${slots}`);
-    }
-    const signal = shutdownSignal();
-    const { variant } = options;
-    const source = new FrameSource(options.geometry);
-    const transport = new ShmEcho({
-      source,
-      name,
-      geometry: options.geometry,
-      slots,
-      variant,
-      timeoutSeconds: options.timeout,
-      signal,
-    });
-    const extra: Record<string, string> = { slots: String(slots) };
-    if (variant === "zmq") extra.libzmq = libzmqVersion();
-    const record = await runEcho(transport, {
-      source,
-      transport: "shm",
-      options,
-      signal,
-      runtime: runtimeInfo([], extra),
-    });
-    return reportResult(record, options.json);
-  });
+/** Parses `--slots`: 1 to {@linkcode MAX_SLOTS}; throws {@linkcode UsageError}. */
+function slotsFlag(value: string | boolean | undefined): number {
+  const slots = numberFlag("slots", value, { integer: true });
+  if (slots > MAX_SLOTS) throw new UsageError(`--slots must be at most ${MAX_SLOTS}, got ${slots}`);
+  return slots;
 }
+
+const COMMAND: ClientCommand<ShmVariant> = {
+  name: "shm:client",
+  transport: "shm",
+  summary:
+    "Sends frames through shared memory to `deno task shm:server` and verifies each in place. The zmq variant sends each frame's properties over ipc:///tmp/NAME.sock, beside shm://NAME.",
+  variants: VARIANTS,
+  endpoint: SHM_ENDPOINT,
+  flags: {
+    slots: {
+      type: "string",
+      default: String(DEFAULT_SLOTS),
+      description:
+        `frame slots in the ring, 1 to ${MAX_SLOTS} (frames in flight: up to ${MAX_IN_FLIGHT})`,
+    },
+  },
+  connect: ({ options, endpoint, flags, signal, source }) =>
+    Promise.resolve(
+      new ShmEcho({
+        source,
+        endpoint,
+        geometry: options.geometry,
+        slots: slotsFlag(flags.slots),
+        variant: options.variant,
+        timeoutSeconds: options.timeout,
+        signal,
+      }),
+    ),
+  runtime: ({ options, flags }) =>
+    runtimeInfo([], {
+      slots: String(slotsFlag(flags.slots)),
+      ...(options.variant === "zmq" ? { libzmq: libzmqVersion() } : {}),
+    }),
+};
+
+if (import.meta.main) clientMain(COMMAND);

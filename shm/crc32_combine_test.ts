@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
+import { noise } from "../testing/noise.ts";
 import { crc32Combine, crc32CombineGen, crc32CombineOp } from "./crc32_combine.ts";
-
-/** Bytes from a fixed pseudo-random sequence, the same in every run. */
-function bytes(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
@@ -35,8 +23,8 @@ Deno.test("crc32Combine: equals node:zlib's crc32 of the concatenation", () => {
   let seed = 1;
   for (const a of lengths) {
     for (const b of lengths) {
-      const first = bytes(a, seed++);
-      const second = bytes(b, seed++);
+      const first = noise(a, seed++);
+      const second = noise(b, seed++);
       const whole = crc32(concat(first, second));
       const combined = crc32Combine(crc32(first), crc32(second), b);
       assert.equal(combined, whole, `${a} + ${b} bytes`);
@@ -47,7 +35,7 @@ Deno.test("crc32Combine: equals node:zlib's crc32 of the concatenation", () => {
 
 Deno.test("crc32Combine: a frame's CRC from its stamps' and its body's, as the shm client makes it", () => {
   const frameBytes = 1920 * 1080 * 3;
-  const frame = bytes(frameBytes, 42);
+  const frame = noise(frameBytes, 42);
   const body = frame.subarray(8, frameBytes - 8);
   const bodyOp = crc32CombineGen(body.byteLength);
   const stampOp = crc32CombineGen(8);

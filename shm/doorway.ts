@@ -19,6 +19,7 @@ import {
   DoorwayState,
   LayoutError,
   PAGE_BYTES,
+  PREAMBLE,
   REPLY_TEXT_BYTES,
   sealPreamble,
   SegmentKind,
@@ -26,16 +27,6 @@ import {
 } from "./layout.ts";
 import type { MappedSegment, SharedMemoryPlatform } from "./platform.ts";
 import { counterDiff, WAIT_SLICE_MS } from "./ring.ts";
-
-/** The default segment name, the same on both sides. */
-export const DEFAULT_NAME = "framebench-shm";
-
-/** Checks a `--name`: letters, digits, `.`, `_`, `-`, at most 200 characters. */
-export function checkName(name: string): string | undefined {
-  return /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/.test(name)
-    ? undefined
-    : `--name must be 1 to 200 letters, digits, ".", "_" or "-" (no "/"), got "${name}"`;
-}
 
 /** The name of the ring of client `pid` under doorway `name`. */
 export function ringName(name: string, pid: number): string {
@@ -116,7 +107,7 @@ export class Doorway {
       } catch (error) {
         existing.close();
         if (error instanceof LayoutError) {
-          throw new LayoutError(`${error.message}: remove it or choose another --name`);
+          throw new LayoutError(`${error.message}: remove it or choose another --endpoint`);
         }
         throw error;
       }
@@ -223,7 +214,7 @@ export async function requestRing(
     } else {
       checkTime(
         `no server at ${where}`,
-        ": is `deno task shm:server` running, with the same --name?",
+        ": is `deno task shm:server` running, with the same --endpoint?",
       );
     }
     await delay(50);
@@ -234,7 +225,7 @@ export async function requestRing(
       await delay(5);
     }
     const words = new Int32Array(door.buffer, 0, PAGE_BYTES / 4);
-    const owner = words[PREAMBLE_OWNER];
+    const owner = words[PREAMBLE.ownerPid / 4];
     const number = ((Atomics.load(words, DOORWAY.request / 4) >>> 0) + 1) | 0;
     Atomics.store(words, DOORWAY.requestPid / 4, pid);
     Atomics.store(words, DOORWAY.request / 4, number);
@@ -260,6 +251,3 @@ export async function requestRing(
     door.close();
   }
 }
-
-/** Index of the owner pid in the preamble, as a u32 word. */
-const PREAMBLE_OWNER = 12 / 4;

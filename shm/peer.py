@@ -4,8 +4,8 @@
 Speaks the layout and protocol of shm/README.md, as a client of the Deno
 server or as a server for the Deno client:
 
-    /usr/bin/python3 shm/peer.py server [--name framebench-shm] [--expect-source]
-    /usr/bin/python3 shm/peer.py client [--name framebench-shm] [--size 640x480]
+    /usr/bin/python3 shm/peer.py server [--endpoint shm://framebench-shm] [--expect-source]
+    /usr/bin/python3 shm/peer.py client [--endpoint shm://framebench-shm] [--size 640x480]
                                         [--slots 4] [--frames 100]
 
 The server checks each frame's index stamps, writes the frame's CRC-32
@@ -289,7 +289,7 @@ class Server:
                 owner = check_preamble(old, KIND_DOORWAY, where)
             except ValueError as e:
                 old.close()
-                raise SystemExit(f"peer server: {e}: remove it or choose another --name")
+                raise SystemExit(f"peer server: {e}: remove it or choose another --endpoint")
             old.close()
             if alive(owner):
                 raise SystemExit(f"peer server: {where} is in use by the server with pid {owner}")
@@ -506,7 +506,8 @@ def client(name, width, height, slots, frames, timeout, die_at=None):
 def main():
     parser = argparse.ArgumentParser(description="framebench shared-memory peer (Python stdlib)")
     parser.add_argument("role", choices=["server", "client"])
-    parser.add_argument("--name", default="framebench-shm")
+    parser.add_argument("--endpoint", default="shm://framebench-shm",
+                        help="shm://NAME: the server's segment is /dev/shm/NAME")
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--slots", type=int, default=4)
     parser.add_argument("--frames", type=int, default=100)
@@ -517,6 +518,9 @@ def main():
     parser.add_argument("--spoil-checksum-at", type=int,
                         help="for tests (server): report a wrong checksum for this post")
     args = parser.parse_args()
+    if not args.endpoint.startswith("shm://"):
+        parser.error(f"--endpoint must be shm://NAME, got {args.endpoint!r}")
+    args.name = args.endpoint[len("shm://"):]
     if args.role == "server":
         stop = []
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -3,28 +3,26 @@
 // random bytes; and a peer of the previous layout version, refused in one line.
 import assert from "node:assert/strict";
 import { python, pythonMissing, type PythonRun } from "../testing/python.ts";
-import { listNames, ROOT, startServer } from "../testing/processes.ts";
+import { ROOT, startServer } from "../testing/processes.ts";
 import { parseSize } from "../common/frame.ts";
 import { requestRing, ringName } from "./doorway.ts";
-import { ClientState, PREAMBLE, ringBytes, ringLayout, writeRingHeader } from "./layout.ts";
+import {
+  ClientState,
+  PAGE_BYTES,
+  PREAMBLE,
+  ringBytes,
+  ringLayout,
+  writeRingHeader,
+} from "./layout.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
 import { Ring } from "./ring.ts";
+import { endpointArgs, entries, freshName as freshNameOf } from "./test_segments.ts";
 
 const PEER = `${ROOT}shm/testdata/readme_peer.py`;
 const missing = await pythonMissing();
 if (missing) console.error(`readme peer tests skipped: ${missing}`);
 const hasPython = missing === undefined;
-let count = 0;
-
-/** A segment name of its own for each test. */
-function freshName(): string {
-  return `fbreadme-${Deno.pid}-${count++}`;
-}
-
-/** The /dev/shm entries whose names start with `name`. */
-function entries(name: string): string[] {
-  return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`));
-}
+const freshName = () => freshNameOf("fbreadme");
 
 function readmePeer(args: string[]): Promise<PythonRun> {
   return python([PEER, ...args]);
@@ -35,17 +33,11 @@ Deno.test({
   ignore: !hasPython,
 }, async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
     const run = await readmePeer([
-      "--name",
-      name,
-      "--size",
-      "320x240",
-      "--slots",
-      "3",
-      "--frames",
-      "60",
+      ...endpointArgs(name),
+      ...["--size", "320x240", "--slots", "3", "--frames", "60"],
     ]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), { frames: 60, ok: 60 });
@@ -65,9 +57,9 @@ Deno.test({
   ignore: !hasPython,
 }, async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name, "--expect-source"]);
+  const server = await startServer("shm:server", [...endpointArgs(name), "--expect-source"]);
   try {
-    const run = await readmePeer(["--name", name, "--size", "64x48", "--frames", "5"]);
+    const run = await readmePeer([...endpointArgs(name), "--size", "64x48", "--frames", "5"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /^readme_peer: post 0: state 4, seq 0, verdict 3\n$/);
   } finally {
@@ -82,14 +74,14 @@ Deno.test({
 
 Deno.test("readme peer: a ring of layout version 1 is refused in one line naming both versions", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   const platform = await sharedMemoryPlatform();
   const own = ringName(name, Deno.pid);
   const layout = ringLayout(parseSize("64x48"), 2);
   const segment = platform.create(own, ringBytes(layout))!;
   try {
     // A client of the previous layout: its header says version 1.
-    const header = new Uint8Array(segment.buffer, 0, 4096);
+    const header = new Uint8Array(segment.buffer, 0, PAGE_BYTES);
     writeRingHeader(header, layout, Deno.pid);
     new DataView(segment.buffer).setUint16(PREAMBLE.version, 1, true);
     assert.ok(segment.tryLock());

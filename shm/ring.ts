@@ -35,6 +35,8 @@ import {
   ClientState,
   controlOffset,
   Notify,
+  PAGE_BYTES,
+  PREAMBLE,
   RING,
   type RingLayout,
   ServerState,
@@ -98,8 +100,8 @@ export class Ring {
   constructor(segment: MappedSegment, layout: RingLayout) {
     this.segment = segment;
     this.layout = layout;
-    this.#words = new Int32Array(segment.buffer, 0, RING.slots / 4 + layout.slotCount * 16);
-    this.#header = new DataView(segment.buffer, 0, 4096);
+    this.#words = new Int32Array(segment.buffer, 0, PAGE_BYTES / 4);
+    this.#header = new DataView(segment.buffer, 0, PAGE_BYTES);
     // Views of the slots themselves: no copy.
     this.#slots = Array.from(
       { length: layout.slotCount },
@@ -154,7 +156,7 @@ export class Ring {
 
   /** Pid of the client that made the ring. */
   get clientPid(): number {
-    return this.#header.getUint32(12, true);
+    return this.#header.getUint32(PREAMBLE.ownerPid, true);
   }
 
   /** The state word of slot `s`. */

@@ -16,22 +16,22 @@
  *   small ZeroMQ message on `ipc:///tmp/NAME.sock` (DEALER to ROUTER), the
  *   acknowledgement as the reply: the original study's design.
  *
- *     deno task shm:server [--name framebench-shm] [--expect-source]
+ *     deno task shm:server [--endpoint shm://framebench-shm] [--expect-source]
  *
  * @module
  */
 
-import { runMain, shutdownSignal } from "../common/cli.ts";
-import { type CommandSpec, parseServerFlags, SERVER_FLAGS, usage } from "../common/flags.ts";
-import { decodeProperties, PROPERTIES_BYTES } from "../common/properties.ts";
+import { atExit } from "../common/cleanup.ts";
+import type { Endpoint } from "../common/endpoint.ts";
+import { EventLoopTurns } from "../common/event_loop.ts";
+import { decodeProperties } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
+import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { FrameSource } from "../common/source.ts";
-import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
-import { Context, Message, type Socket, ZMQ } from "../zmq/libzmq.ts";
+import type { Message } from "../zmq/libzmq.ts";
 import { removeAbandonedRings } from "./abandoned_rings.ts";
-import { atExit, removeOnExit } from "../common/cleanup.ts";
-import { DEFAULT_NAME, Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
-import { NAME_FLAG, parseName, zmqEndpoint } from "./flags.ts";
+import { Doorway, type DoorwayRequest, ringName } from "./doorway.ts";
+import { segmentName, SHM_ENDPOINT } from "./endpoint.ts";
 import {
   ClientState,
   LayoutError,
@@ -43,25 +43,13 @@ import {
 } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { readFrame } from "./read_frame.ts";
-import { EventLoopTurns } from "../common/event_loop.ts";
 import { clientGone, Ring } from "./ring.ts";
-
-const COMMAND: CommandSpec = {
-  name: "shm:server",
-  summary: "Serves shared-memory frame rings (futex or ZeroMQ notification) until Ctrl-C.",
-  flags: {
-    ...NAME_FLAG,
-    "expect-source": {
-      type: "boolean",
-      description: "also refuse frames that are not framebench's test pattern (common/source.ts)",
-    },
-  },
-};
+import { removeStaleSocket, ZmqNotifications } from "./zmq_notifications.ts";
 
 /** Options for {@linkcode serveShm}. */
 export interface ShmServerOptions {
-  /** Name of the doorway segment. Default: `framebench-shm`. */
-  name?: string;
+  /** Where to serve: `shm://NAME`, the doorway's name. Default: `shm://framebench-shm`. */
+  endpoint?: Endpoint;
   /** Stops the server when aborted. */
   signal: AbortSignal;
   /** Where one-line notes go (stale segment replaced, client gone). Default: stderr. */
@@ -73,9 +61,6 @@ export interface ShmServerOptions {
    */
   expectSource?: boolean;
 }
-
-/** Microseconds to try for a ZeroMQ request before waiting for it off the main thread. */
-const ZMQ_SPIN_MICROS = 30;
 
 /** One client's ring, attached. */
 interface Session {
@@ -90,8 +75,6 @@ interface Session {
   loop?: Promise<void>;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Serves until `signal` aborts, then detaches every ring, removes the
  * doorway and the ZeroMQ socket file, and returns what it served. Throws,
@@ -99,7 +82,7 @@ const encoder = new TextEncoder();
  * segment that is not a framebench doorway.
  */
 export async function serveShm(options: ShmServerOptions): Promise<ServerStats> {
-  const name = options.name ?? DEFAULT_NAME;
+  const name = segmentName(options.endpoint);
   const log = options.log ?? ((line: string) => console.error(`shm:server: ${line}`));
   const platform = await sharedMemoryPlatform();
   const doorway = await Doorway.create(platform, name, log);
@@ -118,14 +101,8 @@ export async function serveShm(options: ShmServerOptions): Promise<ServerStats> 
     throw error;
   }
   const stats = new ServerStats("shm");
-  const server = new ShmServer(
-    platform,
-    name,
-    stats,
-    log,
-    options.signal,
-    options.expectSource ?? false,
-  );
+  const expectSource = options.expectSource ?? false;
+  const server = new ShmServer({ platform, name, stats, log, expectSource });
   try {
     stats.ready(`shm://${name}`);
     for (;;) {
@@ -145,62 +122,39 @@ export async function serveShm(options: ShmServerOptions): Promise<ServerStats> 
   return stats;
 }
 
-/**
- * Removes the `zmq` variant's socket file if a server of this name that was
- * killed left it (this server owns the name now: it holds the doorway);
- * throws if a live process listens on it.
- */
-async function removeStaleSocket(name: string): Promise<void> {
-  if (Deno.build.os === "windows") return;
-  const { url, path } = zmqEndpoint(name);
-  if (await unixSocketInUse(path)) throw new Error(`${url} is in use by another process`);
-  await Deno.remove(path).catch(() => {});
-}
-
 /** The key of a ring's geometry in the map of test-pattern sources. */
 function sourceKey(ring: Ring): string {
   const { width, height, format } = ring.layout.geometry;
   return `${width}x${height}:${format}`;
 }
 
+/** What a {@linkcode ShmServer} serves with. */
+interface ServerSetting {
+  platform: SharedMemoryPlatform;
+  /** The doorway's name. */
+  name: string;
+  stats: ServerStats;
+  log: (line: string) => void;
+  /** Frames must also be the test pattern (`--expect-source`). */
+  expectSource: boolean;
+}
+
 class ShmServer {
-  readonly #platform: SharedMemoryPlatform;
-  readonly #name: string;
-  readonly #stats: ServerStats;
-  readonly #log: (line: string) => void;
-  readonly #signal: AbortSignal;
-  readonly #expectSource: boolean;
+  readonly #setting: ServerSetting;
   readonly #sessions = new Map<number, Session>();
   /** Frame sources by geometry, shared by the rings of that geometry. */
   readonly #sources = new Map<string, FrameSource>();
-  #zmq?: {
-    context: Context;
-    socket: Socket;
-    loop: Promise<void>;
-    /** Removes the socket file now (and unregisters its removal at exit). */
-    removeSocketFile: () => void;
-  };
+  /** The `zmq` variant's socket, from the first `zmq` ring on. */
+  #zmq?: ZmqNotifications;
 
-  constructor(
-    platform: SharedMemoryPlatform,
-    name: string,
-    stats: ServerStats,
-    log: (line: string) => void,
-    signal: AbortSignal,
-    expectSource: boolean,
-  ) {
-    this.#platform = platform;
-    this.#name = name;
-    this.#stats = stats;
-    this.#log = log;
-    this.#signal = signal;
-    this.#expectSource = expectSource;
+  constructor(setting: ServerSetting) {
+    this.#setting = setting;
   }
 
   /** Attaches the ring of a request; returns why not, or undefined when it is served. */
   async attach(request: DoorwayRequest): Promise<string | undefined> {
-    const platform = this.#platform;
-    const name = ringName(this.#name, request.pid);
+    const platform = this.#setting.platform;
+    const name = ringName(this.#setting.name, request.pid);
     const where = platform.describe(name);
     if (this.#sessions.has(request.pid)) return `client pid ${request.pid} is already served`;
     const segment = platform.open(name);
@@ -215,7 +169,12 @@ class ShmServer {
       if (ring.serverState !== ServerState.none) {
         throw new LayoutError(`${where} is already served by pid ${ring.serverPid}`);
       }
-      if (header.notify === Notify.zmq) await this.#startZmq();
+      if (header.notify === Notify.zmq) {
+        this.#zmq ??= await ZmqNotifications.start(this.#setting.name, {
+          request: (parts) => this.#zmqRequest(parts),
+          idle: () => this.#releaseGoneZmq(),
+        });
+      }
     } catch (error) {
       segment.close();
       return (error as Error).message.split("\n")[0];
@@ -226,7 +185,7 @@ class ShmServer {
     ring.serverPid = Deno.pid;
     ring.serverState = ServerState.attached;
     let source: FrameSource | undefined;
-    if (this.#expectSource) {
+    if (this.#setting.expectSource) {
       const key = sourceKey(ring);
       source = this.#sources.get(key);
       if (!source) this.#sources.set(key, source = new FrameSource(ring.layout.geometry));
@@ -249,7 +208,7 @@ class ShmServer {
     const opened = ring.open(p);
     if (!opened.ok) {
       verdict = opened.verdict;
-      this.#stats.refuse(`client pid ${session.pid}: ${opened.reason}`);
+      this.#setting.stats.refuse(`client pid ${session.pid}: ${opened.reason}`);
     } else {
       // The server's read of the frame: every byte, in the slot, no copy
       // (read_frame.ts).
@@ -257,12 +216,14 @@ class ShmServer {
       checksum = read.checksum;
       if (!ring.intact(p)) {
         verdict = Verdict.torn;
-        this.#stats.refuse(`client pid ${session.pid}: frame ${opened.index} changed while read`);
+        this.#setting.stats.refuse(
+          `client pid ${session.pid}: frame ${opened.index} changed while read`,
+        );
       } else if (read.problem !== undefined) {
         verdict = read.verdict;
-        this.#stats.refuse(`client pid ${session.pid}: ${read.problem}`);
+        this.#setting.stats.refuse(`client pid ${session.pid}: ${read.problem}`);
       } else {
-        this.#stats.frames++;
+        this.#setting.stats.frames++;
       }
     }
     ring.ack(p, verdict, checksum);
@@ -293,7 +254,9 @@ class ShmServer {
     if (!this.#sessions.delete(session.pid)) return;
     const { ring } = session;
     if (ring.clientState !== ClientState.closed) {
-      this.#log(`client pid ${session.pid} ended without closing its ring; the ring was released`);
+      this.#setting.log(
+        `client pid ${session.pid} ended without closing its ring; the ring was released`,
+      );
     }
     ring.serverState = ServerState.left;
     ring.segment.close();
@@ -302,90 +265,44 @@ class ShmServer {
     if (!inUse) this.#sources.delete(sourceKey(ring));
   }
 
-  async #startZmq(): Promise<void> {
-    if (this.#zmq) return;
-    const { path } = zmqEndpoint(this.#name);
-    await removeStaleSocket(this.#name);
-    const context = new Context();
-    const socket = context.socket(ZMQ.ROUTER);
-    try {
-      await listenPrivately(path, (at) => socket.bind(`ipc://${at}`));
-    } catch (error) {
-      socket.close();
-      context.term();
-      throw error;
-    }
-    this.#zmq = { context, socket, removeSocketFile: removeOnExit(path), loop: Promise.resolve() };
-    this.#zmq.loop = this.#serveZmq(socket);
-  }
-
-  /** The ZeroMQ loop: one request per posted frame, [ring id, properties]; the reply acknowledges. */
-  async #serveZmq(socket: Socket): Promise<void> {
-    const turns = new EventLoopTurns();
-    let nextReap = 0;
-    while (!this.#signal.aborted && this.#zmq) {
-      // Try at once and for a few microseconds (cheap non-blocking calls)
-      // before waiting off the main thread, which costs a thread hop.
-      let parts = socket.receiveParts();
-      const spinUntil = performance.now() + ZMQ_SPIN_MICROS / 1000;
-      while (!parts && performance.now() < spinUntil) parts = socket.receiveParts();
-      const now = performance.now();
-      if (now >= nextReap) {
-        // Rings whose client closed or died: checked at least every 200 ms, busy or not.
-        nextReap = now + 200;
-        for (const session of [...this.#sessions.values()]) {
-          if (session.ring.layout.notify === Notify.zmq && clientGone(session.ring)) {
-            this.#detach(session);
-          }
-        }
+  /** Releases the `zmq` rings whose client closed or died. */
+  #releaseGoneZmq(): void {
+    for (const session of [...this.#sessions.values()]) {
+      if (session.ring.layout.notify === Notify.zmq && clientGone(session.ring)) {
+        this.#detach(session);
       }
-      if (!parts) {
-        await socket.wait(100);
-        continue;
-      }
-      const [identity, ...rest] = parts;
-      const problem = this.#zmqRequest(rest);
-      for (const part of rest) part.close();
-      const reply = problem === undefined
-        ? Message.copyOf(this.#replyProperties)
-        : Message.copyOf(encoder.encode(JSON.stringify({ error: problem })));
-      socket.sendParts([identity, reply]);
-      await turns.maybeYield();
     }
   }
 
-  /** The properties of the last acknowledged frame, the reply's body. */
-  readonly #replyProperties = new Uint8Array(PROPERTIES_BYTES);
-
-  /** Serves one ZeroMQ request; returns why it was refused, or undefined. */
+  /** Serves one ZeroMQ request, [ring id, properties]; returns why it was refused, or undefined. */
   #zmqRequest(parts: Message[]): string | undefined {
+    const refuse = (why: string) => {
+      this.#setting.stats.refuse(why);
+      return why;
+    };
     if (parts.length !== 2) {
-      this.#stats.refuse(`expected 2 parts (ring id, properties), got ${parts.length}`);
-      return `expected 2 parts (ring id, properties), got ${parts.length}`;
+      return refuse(`expected 2 parts (ring id, properties), got ${parts.length}`);
     }
     const id = parts[0].bytes;
     const session = id.byteLength === 4
       ? this.#sessions.get(new DataView(id.buffer, id.byteOffset, 4).getUint32(0, true))
       : undefined;
     if (!session || session.ring.layout.notify !== Notify.zmq) {
-      this.#stats.refuse("a request for a ring that is not served");
+      this.#setting.stats.refuse("a request for a ring that is not served");
       return "no such ring is served here";
     }
     let properties;
     try {
       properties = decodeProperties(parts[1].bytes);
     } catch (error) {
-      this.#stats.refuse((error as Error).message);
-      return (error as Error).message;
+      return refuse((error as Error).message);
     }
     const expectedSlot = session.next % session.ring.layout.slotCount;
     if (properties.slot !== expectedSlot) {
-      this.#stats.refuse(`properties name slot ${properties.slot}, expected ${expectedSlot}`);
       // The post is still consumed, so that the ring stays in step with the client.
       session.ring.ack(session.next++, Verdict.stale);
-      return `properties name slot ${properties.slot}, expected ${expectedSlot}`;
+      return refuse(`properties name slot ${properties.slot}, expected ${expectedSlot}`);
     }
-    this.#replyProperties.set(parts[1].bytes);
     const verdict = this.#serve(session);
     return verdict === Verdict.ok
       ? undefined
@@ -398,25 +315,24 @@ class ShmServer {
     for (const session of sessions) session.stopping = true;
     await Promise.all(sessions.map((s) => s.loop));
     for (const session of sessions) this.#detach(session);
-    const zmq = this.#zmq;
-    if (zmq) {
-      this.#zmq = undefined;
-      await zmq.loop;
-      zmq.socket.close();
-      zmq.context.term();
-      zmq.removeSocketFile();
-    }
+    await this.#zmq?.close();
+    this.#zmq = undefined;
   }
 }
 
-if (import.meta.main) {
-  runMain(COMMAND.name, async (args) => {
-    const { help, flags } = parseServerFlags(args, COMMAND);
-    if (help) return console.log(usage(COMMAND, SERVER_FLAGS));
-    await serveShm({
-      name: parseName(flags.name),
-      signal: shutdownSignal(),
-      expectSource: flags["expect-source"] === true,
-    });
-  });
-}
+const COMMAND: ServerCommand = {
+  name: "shm:server",
+  summary:
+    "Serves shared-memory frame rings (futex or ZeroMQ notification) until Ctrl-C. The zmq variant's notifications go over ipc:///tmp/NAME.sock, beside shm://NAME.",
+  endpoint: SHM_ENDPOINT,
+  flags: {
+    "expect-source": {
+      type: "boolean",
+      description: "also refuse frames that are not framebench's test pattern (common/source.ts)",
+    },
+  },
+  serve: ({ endpoint, flags, signal }) =>
+    serveShm({ endpoint, signal, expectSource: flags["expect-source"] === true }),
+};
+
+if (import.meta.main) serverMain(COMMAND);

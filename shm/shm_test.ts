@@ -1,29 +1,21 @@
 // The shared-memory server and client as real processes, started from the
 // same tasks a user runs (deno.json).
 import assert from "node:assert/strict";
-import {
-  lines,
-  listNames,
-  pathExists,
-  ROOT,
-  runClient,
-  startServer,
-  taskArgs,
-} from "../testing/processes.ts";
+import { startClient } from "../testing/background_client.ts";
+import { pathExists, runClient, startServer } from "../testing/processes.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { PAGE_BYTES, PREAMBLE, SEGMENT_MAGIC, SegmentKind } from "./layout.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
+import { endpointArgs, entries, freshName as freshNameOf } from "./test_segments.ts";
 
 const platform = await sharedMemoryPlatform();
 const SMALL = ["--size", "480p", "--warmup", "0"];
-let count = 0;
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const freshName = () => freshNameOf("fbtest");
 
-/** A segment name of its own for each test. */
-function freshName(): string {
-  return `fbtest-${Deno.pid}-${count++}`;
-}
-
-/** The /dev/shm entries whose names start with `name`. */
-function entries(name: string): string[] {
-  return listNames("/dev/shm").filter((n) => n === name || n.startsWith(`${name}.`)).sort();
+/** A client run against segment `name`: small frames, no warm-up, then `args`. */
+function client(name: string, ...args: string[]) {
+  return runClient("shm:client", [...endpointArgs(name), ...SMALL, ...args]);
 }
 
 /** A file's permission bits, in octal, as `stat` prints them. */
@@ -34,13 +26,13 @@ function modeOf(path: string): string {
 
 Deno.test("shm: futex echo, verified, then SIGINT removes everything", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
     assert.equal(server.ready.endpoint, `shm://${name}`);
     assert.equal(server.ready.transport, "shm");
     assert.deepEqual(entries(name), [name]);
     assert.equal(modeOf(`/dev/shm/${name}`), "600");
-    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "200"]);
+    const run = await client(name, "--frames", "200");
     assert.equal(run.code, 0, run.stderr);
     const r = run.record!;
     assert.equal(r.status, "ok");
@@ -63,19 +55,9 @@ Deno.test("shm: futex echo, verified, then SIGINT removes everything", async () 
 
 Deno.test("shm: zmq variant (properties over ZeroMQ), SIGTERM removes the socket file", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
-    const run = await runClient("shm:client", [
-      "--name",
-      name,
-      "--variant",
-      "zmq",
-      "--slots",
-      "2",
-      ...SMALL,
-      "--frames",
-      "100",
-    ]);
+    const run = await client(name, "--variant", "zmq", "--slots", "2", "--frames", "100");
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.record?.variant, "zmq");
     assert.equal(run.record?.errors, 0);
@@ -94,21 +76,13 @@ Deno.test("shm: zmq variant (properties over ZeroMQ), SIGTERM removes the socket
 
 Deno.test("shm: two clients at once, each with its own ring, both verified", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
     const [a, b] = await Promise.all([
-      runClient("shm:client", ["--name", name, ...SMALL, "--frames", "300"]),
+      client(name, "--frames", "300"),
       runClient("shm:client", [
-        "--name",
-        name,
-        "--size",
-        "64x48",
-        "--warmup",
-        "0",
-        "--frames",
-        "300",
-        "--variant",
-        "zmq",
+        ...endpointArgs(name),
+        ...["--size", "64x48", "--warmup", "0", "--frames", "300", "--variant", "zmq"],
       ]),
     ]);
     for (const run of [a, b]) {
@@ -125,12 +99,12 @@ Deno.test("shm: two clients at once, each with its own ring, both verified", asy
 
 Deno.test("shm: a server stopped mid-run ends the client's run with one line", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
-  const client = runClient("shm:client", ["--name", name, ...SMALL, "--seconds", "20"]);
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const server = await startServer("shm:server", endpointArgs(name));
+  const running = startClient("shm:client", [...endpointArgs(name), ...SMALL, "--seconds", "20"]);
+  await running.printed(/round trip/); // frames are flowing
   const stop = await server.stop("SIGTERM");
   assert.equal(stop.code, 0, stop.stderr);
-  const run = await client;
+  const run = await running.ended();
   assert.equal(run.code, 1);
   assert.equal(run.record?.status, "failed");
   assert.match(run.record!.reason!, /the server \(pid \d+\) is gone/);
@@ -141,7 +115,7 @@ Deno.test("shm: a server stopped mid-run ends the client's run with one line", a
 Deno.test("shm: a client with no server fails within its timeout and says so in one line", async () => {
   const name = freshName();
   const started = performance.now();
-  const run = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "1"]);
+  const run = await client(name, "--timeout", "1");
   assert.ok(performance.now() - started < 15000);
   assert.equal(run.code, 1);
   assert.equal(run.record?.status, "failed");
@@ -154,15 +128,19 @@ Deno.test("shm: a client with no server fails within its timeout and says so in 
 
 Deno.test("shm: the ring of a client killed before it was served is removed by the next server", async () => {
   const name = freshName();
-  // No server yet: the client has made its ring and waits for one to appear.
-  const killed = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "20"], {
-    signalAfter: { signal: "SIGKILL", ms: 1500 },
-  });
+  // No server yet: the client makes its ring and waits for one to appear.
+  const waiting = startClient("shm:client", [...endpointArgs(name), ...SMALL, "--timeout", "20"]);
+  for (let waited = 0; entries(name).length === 0; waited += 50) {
+    if (waited > 20000) assert.fail("the client made no ring within 20 s");
+    await delay(50);
+  }
+  waiting.child.kill("SIGKILL");
+  const killed = await waiting.ended();
   assert.equal(killed.code, 137);
   const left = entries(name);
   assert.equal(left.length, 1, "SIGKILL left the client's ring");
   assert.match(left[0], new RegExp(`^${name}\\.\\d+$`));
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
     assert.deepEqual(entries(name), [name]);
   } finally {
@@ -175,24 +153,18 @@ Deno.test("shm: the ring of a client killed before it was served is removed by t
 
 Deno.test("shm: SIGKILL and SIGINT of a client mid-run: the server releases its ring and goes on", async () => {
   const name = freshName();
-  const server = await startServer("shm:server", ["--name", name]);
+  const server = await startServer("shm:server", endpointArgs(name));
   try {
     for (const signal of ["SIGKILL", "SIGINT"] as const) {
-      const child = new Deno.Command(Deno.execPath(), {
-        args: [...taskArgs("shm:client"), "--name", name, "--size", "1080p", "--seconds", "30"],
-        cwd: ROOT,
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      // Wait until it reports progress: frames are flowing.
-      const progress = lines(child.stderr);
-      for await (const line of progress) if (/fps/.test(line)) break;
-      child.kill(signal);
-      const status = await child.status;
-      progress.return(undefined);
-      assert.equal(status.success, false);
+      const running = startClient("shm:client", [
+        ...endpointArgs(name),
+        ...["--size", "1080p", "--seconds", "30"],
+      ]);
+      await running.printed(/fps/); // frames are flowing
+      running.child.kill(signal);
+      assert.notEqual((await running.ended()).code, 0);
       assert.deepEqual(entries(name), [name], `after ${signal}: no ring left by name`);
-      const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "20"]);
+      const run = await client(name, "--frames", "20");
       assert.equal(run.code, 0, run.stderr);
     }
   } finally {
@@ -204,9 +176,9 @@ Deno.test("shm: SIGKILL and SIGINT of a client mid-run: the server releases its 
 
 Deno.test("shm: a second server on the same name is refused; a stale one left by SIGKILL is replaced", async () => {
   const name = freshName();
-  const first = await startServer("shm:server", ["--name", name]);
+  const first = await startServer("shm:server", endpointArgs(name));
   try {
-    const second = await startServer("shm:server", ["--name", name]).then(
+    const second = await startServer("shm:server", endpointArgs(name)).then(
       () => assert.fail("a second server started"),
       (error: Error) => error.message,
     );
@@ -215,7 +187,7 @@ Deno.test("shm: a second server on the same name is refused; a stale one left by
       second,
       new RegExp(`/dev/shm/${name} is in use by the server with pid ${first.ready.pid}`),
     );
-    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "5"]);
+    const run = await client(name, "--frames", "5");
     assert.equal(run.code, 0, run.stderr);
   } finally {
     await first.stop("SIGKILL");
@@ -223,9 +195,9 @@ Deno.test("shm: a second server on the same name is refused; a stale one left by
   assert.deepEqual(entries(name), [name], "SIGKILL leaves the doorway");
   // ... and, had a zmq client been served, the socket file: a stand-in.
   await Deno.writeFile(`/tmp/${name}.sock`, new Uint8Array());
-  const next = await startServer("shm:server", ["--name", name]);
+  const next = await startServer("shm:server", endpointArgs(name));
   try {
-    const run = await runClient("shm:client", ["--name", name, ...SMALL, "--frames", "5"]);
+    const run = await client(name, "--frames", "5");
     assert.equal(run.code, 0, run.stderr);
   } finally {
     const stop = await next.stop();
@@ -240,12 +212,13 @@ Deno.test("shm: a second server on the same name is refused; a stale one left by
 Deno.test("shm: a segment of another layout is refused with a clear error, never reused", async () => {
   const name = freshName();
   // Not framebench's at all, then framebench's doorways of the previous and of a future layout.
-  const foreign = new Uint8Array(4096).fill(7);
+  const foreign = new Uint8Array(PAGE_BYTES).fill(7);
   const doorwayOf = (version: number) => {
-    const bytes = new Uint8Array(4096);
-    new DataView(bytes.buffer).setUint32(0, 0x4d534246, true);
-    new DataView(bytes.buffer).setUint16(4, version, true);
-    new DataView(bytes.buffer).setUint16(6, 1, true);
+    const bytes = new Uint8Array(PAGE_BYTES);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(PREAMBLE.magic, SEGMENT_MAGIC, true);
+    view.setUint16(PREAMBLE.version, version, true);
+    view.setUint16(PREAMBLE.kind, SegmentKind.doorway, true);
     return bytes;
   };
   try {
@@ -259,13 +232,13 @@ Deno.test("shm: a segment of another layout is refused with a clear error, never
       const forged = platform.create(name, bytes.byteLength)!;
       new Uint8Array(forged.buffer).set(bytes);
       forged.close();
-      const server = await startServer("shm:server", ["--name", name]).then(
+      const server = await startServer("shm:server", endpointArgs(name)).then(
         () => assert.fail("the server took the segment"),
         (error: Error) => error.message,
       );
       assert.match(server, message);
-      assert.match(server, /remove it or choose another --name/);
-      const run = await runClient("shm:client", ["--name", name, ...SMALL, "--timeout", "1"]);
+      assert.match(server, /remove it or choose another --endpoint/);
+      const run = await client(name, "--timeout", "1");
       assert.equal(run.code, 1);
       assert.match(run.record!.reason!, message);
       const left = platform.open(name)!;
@@ -279,19 +252,14 @@ Deno.test("shm: a segment of another layout is refused with a clear error, never
 });
 
 Deno.test("shm: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["shm:server", ["--bogus"]],
-      ["shm:server", ["--name", "a/b"]],
-      ["shm:client", ["--slots", "0"]],
-      ["shm:client", ["--slots", "33"]],
-      ["shm:client", ["--variant", "tcp"]],
-      ["shm:client", ["--name", ""]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args}: ${run.stderr}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors([
+    ["shm:server", ["--bogus"]],
+    ["shm:server", ["--endpoint", "shm://a/b"]],
+    ["shm:server", ["--name", "framebench-shm"]],
+    ["shm:client", ["--slots", "0"]],
+    ["shm:client", ["--slots", "33"]],
+    ["shm:client", ["--variant", "tcp"]],
+    ["shm:client", ["--endpoint", "shm://"]],
+    ["shm:client", ["--endpoint", "ipc:///tmp/framebench-shm.sock"]],
+  ]);
 });

@@ -10,15 +10,7 @@
 import assert from "node:assert/strict";
 import type { PublisherRecord, SubscriberRecord } from "../common/stream.ts";
 import type { Overflow } from "../common/stream.ts";
-import {
-  type ClientRun,
-  lines,
-  ROOT,
-  runClient,
-  type ServerProcess,
-  startServer,
-  taskArgs,
-} from "./processes.ts";
+import { type ClientRun, runClient, type ServerProcess, startServer } from "./processes.ts";
 
 /** A transport's stream mode, as {@linkcode streamSuite} tests it. */
 export interface StreamUnderTest {
@@ -60,49 +52,22 @@ export async function publisherRecord(
   return { ...JSON.parse(line), code: stop.code, stderr: stop.stderr };
 }
 
-/** A subscriber process that has received frames, and its end. */
-interface Receiving {
-  /** The process: a test may kill it. */
-  child: Deno.ChildProcess;
-  /** Resolves when it exits, with what it printed. */
-  done: Promise<ClientRun>;
-}
+/** A subscriber's progress line: it is receiving frames. */
+const RECEIVING = /subscriber .*: (warm-up|[\d.]+ fps)/;
 
 /**
- * Starts `deno task <task> <args> --json` and resolves once it is receiving
- * frames (its first progress line), so that a test acts mid-stream whatever
- * the machine's load, not after a guessed delay.
+ * Runs `deno task <task> <args> --json` and resolves, with its end to come,
+ * once it is receiving frames (its first progress line), so that a test acts
+ * mid-stream whatever the machine's load, not after a guessed delay.
  */
-async function receiving(task: string, args: string[]): Promise<Receiving> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(task), ...args, "--json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stdout = new Response(child.stdout).text();
-  const stderrLines: string[] = [];
-  const errLines = lines(child.stderr);
-  for (let next = await errLines.next(); !next.done; next = await errLines.next()) {
-    stderrLines.push(next.value);
-    if (/subscriber .*: (warm-up|[\d.]+ fps)/.test(next.value)) break;
-  }
-  const rest = (async () => {
-    for await (const line of errLines) stderrLines.push(line);
-  })();
-  const done = (async () => {
-    const status = await child.status;
-    await rest;
-    return {
-      code: status.signal === "SIGKILL" ? 137 : status.code,
-      stdout: await stdout,
-      stderr: stderrLines.join("\n"),
-      timedOut: false,
-    };
-  })();
-  return { child, done };
+async function receiving(task: string, args: string[]): Promise<{ done: Promise<ClientRun> }> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const done = runClient(task, args, {
+    timeoutMs: 120_000,
+    onStderrLine: (line) => RECEIVING.test(line) && resolve(),
+  });
+  await Promise.race([promise, done]);
+  return { done };
 }
 
 async function gone(path: string | undefined): Promise<boolean> {
@@ -124,7 +89,8 @@ export function streamSuite(t: StreamUnderTest): void {
   const subArgs = (url: string, args: string[]) => [
     ...["--endpoint", url, ...SMALL, "--warmup", "0", ...args],
   ];
-  const sub = (url: string, args: string[] = []) => runClient(t.subscriber, subArgs(url, args));
+  const sub = (url: string, args: string[] = []) =>
+    runClient(t.subscriber, subArgs(url, args), { timeoutMs: 120_000 });
 
   Deno.test(
     name("every subscriber verifies every frame it gets, and the counts add up"),
@@ -151,13 +117,15 @@ export function streamSuite(t: StreamUnderTest): void {
     },
   );
 
-  if (t.overflow.includes("drop")) {
+  for (const fps of t.overflow.includes("drop") ? ["30", "max"] : []) {
     Deno.test(
-      name("under drop a slow subscriber misses frames, the other does not wait for it"),
+      name(
+        `under drop at --fps ${fps} a slow subscriber misses frames, the other does not wait for it`,
+      ),
       async () => {
         const { url } = await t.endpoint();
         const publisher = await pub(url, [
-          ...["--fps", "30", "--seconds", "3", "--subscribers", "2", "--overflow", "drop"],
+          ...["--fps", fps, "--seconds", "3", "--subscribers", "2", "--overflow", "drop"],
         ]);
         const [slow, fast] = await Promise.all([sub(url, ["--slow", "100"]), sub(url)]);
         const p = await publisherRecord(publisher);
@@ -167,7 +135,7 @@ export function streamSuite(t: StreamUnderTest): void {
           assert.equal(r.errors, 0, r.firstError ?? "");
           assert.equal(r.frames + r.dropped, r.published);
         }
-        // The slow one takes at most 10 frames a second of the 30 published.
+        // The slow one takes at most 10 frames a second: it sets nobody's pace.
         assert(s.dropped > 0, `the slow subscriber dropped nothing of ${s.published}`);
         assert(f.frames > 1.5 * s.frames, `fast got ${f.frames}, slow ${s.frames}`);
       },
@@ -194,9 +162,11 @@ export function streamSuite(t: StreamUnderTest): void {
           ],
         ]);
         const kept = sub(url);
-        const killed = await receiving(t.subscriber, subArgs(url, []));
-        killed.child.kill("SIGKILL");
-        assert.equal((await killed.done).code, 137);
+        const killed = await runClient(t.subscriber, subArgs(url, []), {
+          timeoutMs: 120_000,
+          signalOnLine: { signal: "SIGKILL", line: RECEIVING },
+        });
+        assert.equal(killed.code, 137, killed.stderr);
         const p = await publisherRecord(publisher);
         assert.equal(p.status, "ok", p.reason ?? "");
         assert.equal(p.left, 1, p.stderr);
@@ -256,6 +226,29 @@ export function streamSuite(t: StreamUnderTest): void {
       const s = subscriberRecord(run);
       assert.equal(s.status, "ok", s.reason ?? "");
       assert.equal(s.frames + s.dropped, p.published);
+      assert(await gone(leftover), `${leftover} left behind`);
+    },
+  );
+
+  Deno.test(
+    name("Ctrl-C on a subscriber exits 130 with its record; the publisher goes on"),
+    async () => {
+      const { url, leftover } = await t.endpoint();
+      const publisher = await pub(url, ["--fps", "30"]);
+      try {
+        const interrupted = await runClient(t.subscriber, subArgs(url, []), {
+          timeoutMs: 120_000,
+          signalOnLine: { signal: "SIGINT", line: RECEIVING },
+        });
+        assert.equal(interrupted.code, 130, interrupted.stderr);
+        assert.equal(subscriberRecord(interrupted).status, "interrupted");
+        const again = subscriberRecord(await sub(url, ["--seconds", "0.5"]));
+        assert.equal(again.status, "ok", again.reason ?? "");
+        assert.equal(again.errors, 0, again.firstError ?? "");
+      } finally {
+        const p = await publisherRecord(publisher, "SIGINT");
+        assert.equal(p.code, 0, p.stderr);
+      }
       assert(await gone(leftover), `${leftover} left behind`);
     },
   );

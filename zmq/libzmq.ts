@@ -1,6 +1,7 @@
 /**
  * A minimal binding of libzmq's C API through Deno FFI: contexts, REQ and ROUTER
- * sockets, zero-copy messages, and a poll that waits off the main thread.
+ * sockets (XPUB and SUB for the stream mode), zero-copy messages, and a poll
+ * that waits off the main thread.
  *
  * Why FFI and not the `zeromq` npm package's JavaScript API: under Deno 2.9.6
  * that napi binding hangs (an awaited `receive()` of a 6 MB reply never
@@ -30,23 +31,30 @@
 /** libzmq constants used here (zmq.h, 4.3). */
 export const ZMQ = {
   PAIR: 0,
+  SUB: 2,
   REQ: 3,
   REP: 4,
   DEALER: 5,
   ROUTER: 6,
+  XPUB: 9,
   DONTWAIT: 1,
   SNDMORE: 2,
   SNDBUF: 11,
   RCVBUF: 12,
+  SUBSCRIBE: 6,
   RCVMORE: 13,
   LINGER: 17,
   MAXMSGSIZE: 22,
   SNDHWM: 23,
   RCVHWM: 24,
+  XPUB_NODROP: 69,
+  XPUB_VERBOSER: 78,
   POLLIN: 1,
   POLLOUT: 2,
   EVENT_CONNECTED: 0x0001,
+  EVENT_CONNECT_RETRIED: 0x0004,
   EVENT_ACCEPTED: 0x0020,
+  EVENT_DISCONNECTED: 0x0200,
 } as const;
 
 /** errno value of "resource temporarily unavailable" on Linux. */
@@ -257,6 +265,14 @@ export class Socket {
     check(zmq().zmq_setsockopt(this.#ptr, option, v, 4n), `zmq_setsockopt(${option})`);
   }
 
+  /** Sets a socket option whose value is bytes (e.g. {@linkcode ZMQ.SUBSCRIBE}'s topic). */
+  setOptionBytes(option: number, value: Uint8Array<ArrayBuffer>): void {
+    check(
+      zmq().zmq_setsockopt(this.#ptr, option, value, BigInt(value.byteLength)),
+      `zmq_setsockopt(${option})`,
+    );
+  }
+
   /** Sets a 64-bit integer socket option (e.g. {@linkcode ZMQ.MAXMSGSIZE}). */
   setOption64(option: number, value: number): void {
     const v = new BigInt64Array([BigInt(value)]);
@@ -330,14 +346,16 @@ export class Socket {
 
   /**
    * Sends `parts` as one message without waiting. Each part is handed to
-   * libzmq (no copy); returns false, closing them, when the send would block.
+   * libzmq (no copy); returns false when the send would block, closing them,
+   * or, with `onBlock` `keep`, leaving them open for another try.
    */
-  sendParts(parts: Message[]): boolean {
+  sendParts(parts: Message[], onBlock: "close" | "keep" = "close"): boolean {
     for (let i = 0; i < parts.length; i++) {
       const flags = ZMQ.DONTWAIT | (i < parts.length - 1 ? ZMQ.SNDMORE : 0);
       const rc = zmq().zmq_msg_send(parts[i].handle, this.#ptr, flags);
       if (rc < 0) {
         const errno = zmq().zmq_errno();
+        if (errno === EAGAIN && i === 0 && onBlock === "keep") return false;
         for (const p of parts.slice(i)) p.close();
         if (errno === EAGAIN && i === 0) return false;
         throw new ZmqError("zmq_msg_send", errno);

@@ -8,7 +8,7 @@ for each acknowledgement and checks its verdict (0) and its checksum
 (zlib.crc32 of the frame posted). Prints one JSON line; exit code 0 when every
 frame was acknowledged ok, 1 otherwise (with one line on stderr).
 
-    python3 readme_peer.py --name NAME [--size 320x240] [--slots 2] [--frames 50]
+    python3 readme_peer.py --endpoint shm://NAME [--size 320x240] [--slots 2] [--frames 50]
 """
 import argparse, ctypes, fcntl, json, mmap, os, platform, random, struct, sys, time, zlib
 
@@ -112,12 +112,13 @@ def request(door, pid, deadline):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default="framebench-shm")
+    parser.add_argument("--endpoint", default="shm://framebench-shm")
     parser.add_argument("--size", default="320x240")
     parser.add_argument("--slots", type=int, default=2)
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=5)
     args = parser.parse_args()
+    args.name = args.endpoint.removeprefix("shm://")
     width, height = map(int, args.size.split("x"))
     frame_bytes = width * height * 3
     stride = -(-frame_bytes // PAGE) * PAGE
