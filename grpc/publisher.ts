@@ -50,7 +50,10 @@ import { ENDPOINT_KINDS } from "./endpoint.ts";
 /** Where the publisher listens by default (the echo server's port plus one). */
 export const DEFAULT_PUBLISHER_ENDPOINT = "tcp://127.0.0.1:50052";
 
-/** Most ms the end of the stream waits for a subscriber's last frames to be written. */
+/**
+ * Most ms the end of the stream waits for the subscribers' last frames to be
+ * written, and then again for them to hang up.
+ */
 const END_WAIT_MS = 5000;
 
 /** One subscriber's call. */
@@ -169,7 +172,11 @@ export class GrpcPublisher implements FramePublisher {
       }
       writes.push(this.#write(subscriber, [prefix, head, pixels]));
     }
-    // Under block the writes are over (the frame's bytes free again) before the next publish.
+    // Under block the writes are over (the frame's bytes free again) before the
+    // next publish. A write cut short by a reset stream (the subscriber left)
+    // may leave DATA of this frame queued on its connection after that: those
+    // bytes go to a stream that its subscriber has reset and drops, so a frame
+    // rewritten later in the pool cannot reach a frame anyone takes.
     if (this.#overflow === "block") await Promise.all(writes);
   }
 
