@@ -175,8 +175,11 @@ export class PartReader {
       const { buffer, n } = await this.#read(this.#head, this.#end, MAX_HEAD_BYTES - this.#end);
       this.#head = buffer;
       if (n === 0) {
+        // Only the CRLF that ends a part's bytes: the stream stopped between two parts.
+        const between = this.#end === 0 ||
+          (this.#end === 2 && this.#head[0] === 13 && this.#head[1] === 10);
         throw new Error(
-          this.#end === 0 && this.#partsRead > 0
+          between && this.#partsRead > 0
             ? "the stream closed without its end part"
             : `the stream closed mid-part (after ${this.#end} bytes of part ${this.#partsRead})`,
         );
