@@ -9,7 +9,7 @@
  *
  * Each subscriber's response body is a `ReadableStream` holding at most
  * {@linkcode QUEUE_FRAMES} frame unread by the runtime. The runtime takes the
- * next chunk of a body only when its own small buffer (64 KiB) has room, and
+ * next chunk of a body only when its own small buffer has room, and
  * that empties only as fast as the socket does, so a subscriber that reads
  * slowly pushes back up to here; nothing grows without bound.
  * - `--overflow block` (the default, what HTTP does by itself): `publish`
