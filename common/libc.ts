@@ -1,7 +1,7 @@
 /**
  * The C library through Deno FFI, bound once for the whole process: the
  * shared-memory calls and futexes of shm/, `setsockopt` for ZeroMQ's ipc
- * sockets, `mallopt` for the REST server's allocator,
+ * sockets, `mallopt` for frame-sized allocations (common/allocator.ts),
  * `clock_gettime` for the clock that a stream's processes share. Linux (glibc) only;
  * loading needs `--allow-ffi`.
  *

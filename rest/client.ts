@@ -34,7 +34,7 @@ import type { FrameGeometry } from "../common/frame.ts";
 import { type RuntimeInfo, runtimeInfo } from "../common/record.ts";
 import { FrameSource } from "../common/source.ts";
 import type { FrameError } from "../common/verify.ts";
-import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
+import { ALLOCATOR_FLAG, tuneAllocator } from "../common/allocator.ts";
 import { DEFAULT_ENDPOINT, REST_ENDPOINT } from "./endpoint.ts";
 import { MultipartExchange, RawExchange, TextExchange } from "./exchanges.ts";
 import { type Exchange, HttpLink } from "./http_link.ts";
@@ -73,7 +73,7 @@ export interface RestEchoOptions {
   progress?: (line: string) => void;
   /**
    * Keeps glibc's malloc settings (`--default-malloc`). Default: false: this
-   * process's allocator is tuned for frame-sized buffers (rest/allocator.ts).
+   * process's allocator is tuned for frame-sized buffers (common/allocator.ts).
    */
   defaultMalloc?: boolean;
 }

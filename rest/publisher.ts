@@ -26,7 +26,7 @@ import { type Endpoint } from "../common/endpoint.ts";
 import type { FrameProperties } from "../common/properties.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
 import type { FramePublisher, Overflow } from "../common/stream.ts";
-import { tuneAllocator } from "./allocator.ts";
+import { tuneAllocator } from "../common/allocator.ts";
 import { REST_ENDPOINT } from "./endpoint.ts";
 import { errorResponse, HttpError } from "./http_error.ts";
 import { listenHttp } from "./server.ts";
@@ -223,7 +223,7 @@ export class RestPublisher implements FramePublisher {
 
 /** Listens on `endpoint`; throws one line when it is in use. */
 export async function openRestPublisher(options: RestPublisherOptions): Promise<RestPublisher> {
-  tuneAllocator(); // a new frame-sized part per frame: keep freed ones in the heap (allocator.ts)
+  tuneAllocator(); // a new frame-sized part per frame: keep freed ones in the heap (common/allocator.ts)
   const publisher = new RestPublisher(options);
   const { server, url, removeSocketFile } = await listenHttp(options.endpoint, {
     onListen: () => {},

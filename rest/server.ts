@@ -32,7 +32,7 @@ import { maxBytesFlag, numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
-import { ALLOCATOR_FLAG, tuneAllocator } from "./allocator.ts";
+import { ALLOCATOR_FLAG, tuneAllocator } from "../common/allocator.ts";
 import { DEFAULT_ENDPOINT, REST_ENDPOINT, restUrl } from "./endpoint.ts";
 import { errorResponse, HttpError } from "./http_error.ts";
 import { RestRoutes } from "./routes.ts";
@@ -48,7 +48,7 @@ export interface RestServerOptions {
   maxBytes?: number;
   /**
    * Keeps glibc's malloc settings (`--default-malloc`). Default: false: this
-   * process's allocator is tuned for frame-sized buffers (rest/allocator.ts).
+   * process's allocator is tuned for frame-sized buffers (common/allocator.ts).
    */
   defaultMalloc?: boolean;
   /** Stops the server when aborted. */

@@ -19,6 +19,7 @@ import type { Endpoint } from "../common/endpoint.ts";
 import { decodeProperties, isStreamEnd } from "../common/properties.ts";
 import { runtimeInfo } from "../common/record.ts";
 import type { FrameSubscription, StreamMessage } from "../common/stream.ts";
+import { tuneAllocator } from "../common/allocator.ts";
 import { type SubscriberCommand, subscriberMain } from "../common/subscriber_main.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
 import { Context, libzmqVersion, type Message, type Socket, ZMQ } from "./libzmq.ts";
@@ -139,14 +140,19 @@ export async function subscribeZmq(
   return subscription;
 }
 
+let allocator = "default";
+
 const COMMAND: SubscriberCommand = {
   name: "zmq:sub",
   transport: "zmq",
   summary: "Receives and verifies the frames of `deno task zmq:pub` over ZeroMQ (SUB socket).",
   endpoint: { default: DEFAULT_STREAM_ENDPOINT, kinds: ["ipc", "tcp"] },
-  connect: ({ endpoint, options, signal }) =>
-    subscribeZmq(endpoint, options.timeout * 1000, signal),
-  runtime: () => runtimeInfo(["zeromq"], { libzmq: libzmqVersion() }),
+  connect: ({ endpoint, options, signal }) => {
+    // libzmq allocates each received frame with malloc: reuse freed blocks (common/allocator.ts).
+    allocator = tuneAllocator();
+    return subscribeZmq(endpoint, options.timeout * 1000, signal);
+  },
+  runtime: () => runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator }),
 };
 
 if (import.meta.main) subscriberMain(COMMAND);

@@ -23,15 +23,15 @@
  * @module
  */
 
-import { libc } from "../common/libc.ts";
+import { libc } from "./libc.ts";
 
-import type { FlagSpecs } from "../common/flags.ts";
+import type { FlagSpecs } from "./flags.ts";
 
 /** The `--default-malloc` flag of the server and the client. */
 export const ALLOCATOR_FLAG: FlagSpecs = {
   "default-malloc": {
     type: "boolean",
-    description: "keep glibc's malloc settings (by default tuned for frames: rest/allocator.ts)",
+    description: "keep glibc's malloc settings (by default tuned for frames: common/allocator.ts)",
   },
 };
 
