@@ -84,7 +84,7 @@ export type Part =
   | { kind: "frame"; frame: Uint8Array; properties: FrameProperties }
   | { kind: "end"; published: number };
 
-/** Where the part of a reader's stream is, for its error lines. */
+/** A part's header as a whole number; throws one line when it is missing or not one. */
 function wholeNumber(headers: Map<string, string>, name: string): number {
   const text = headers.get(name);
   if (text === undefined) throw new Error(`a part has no ${name} header`);
