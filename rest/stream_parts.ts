@@ -110,7 +110,8 @@ function blankLine(bytes: Uint8Array, from: number, to: number): number {
  * (a BYOB read), the one copy that reading a body costs and that cannot be
  * avoided: the frame must end up in memory that JavaScript owns. Only the few
  * frame bytes read along with a part's headers are copied a second time, from
- * the head buffer into the frame buffer.
+ * the head buffer into the frame buffer. Nothing frame-sized is allocated per
+ * frame; only the headers (a few hundred bytes) become new strings.
  */
 export class PartReader {
   readonly #byob?: ReadableStreamBYOBReader;
