@@ -33,6 +33,16 @@ export const FRAME_HEADERS = (geometry: FrameGeometry, index: number) => ({
   "x-frame-index": String(index),
 });
 
+/** A refusal's status and reason (its JSON line's `error`, or its text). */
+async function refusal(response: Response): Promise<FrameRefused> {
+  const text = await response.text();
+  let reason = text.trim().slice(0, 300);
+  try {
+    reason = JSON.parse(text).error ?? reason;
+  } catch { /* not JSON: show it as it is */ }
+  return new FrameRefused(`${response.status} ${reason}`);
+}
+
 /** fetch against one server, with a timeout and one-line errors. */
 export class HttpLink {
   readonly endpoint: string;
@@ -40,9 +50,17 @@ export class HttpLink {
   readonly #client?: Deno.HttpClient;
   readonly #timeoutMs: number;
   readonly #signal?: AbortSignal;
+  readonly #hint: string;
 
-  constructor(endpoint: Endpoint, timeoutSeconds: number, signal?: AbortSignal) {
+  /** `hint` ends the line that says nothing answers at `endpoint`. */
+  constructor(
+    endpoint: Endpoint,
+    timeoutSeconds: number,
+    signal?: AbortSignal,
+    hint = "is `deno task rest:server` running there?",
+  ) {
     this.endpoint = restUrl(endpoint);
+    this.#hint = hint;
     this.#timeoutMs = timeoutSeconds * 1000;
     this.#signal = signal;
     if (endpoint.kind === "unix") {
@@ -65,14 +83,32 @@ export class HttpLink {
       const response = await fetch(this.#base + path, { ...init, signal, client: this.#client });
       if (response.ok) return response;
       // A refusal: one JSON line {"error": "..."}, counted, and the run goes on.
-      const text = await response.text();
-      let reason = text.trim().slice(0, 300);
-      try {
-        reason = JSON.parse(text).error ?? reason;
-      } catch { /* not JSON: show it as it is */ }
-      throw new FrameRefused(`${response.status} ${reason}`);
+      throw await refusal(response);
     } catch (error) {
       throw this.explain(error, timeout);
+    }
+  }
+
+  /**
+   * fetch(path) of a long response (a stream): the timeout applies until its
+   * headers arrive, the signal throughout. Rejects with one line as
+   * {@linkcode HttpLink.fetch} does.
+   */
+  async fetchStream(path: string): Promise<Response> {
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("no headers", "TimeoutError")),
+      this.#timeoutMs,
+    );
+    const signal = this.#signal ? AbortSignal.any([this.#signal, timeout.signal]) : timeout.signal;
+    try {
+      const response = await fetch(this.#base + path, { signal, client: this.#client });
+      if (response.ok) return response;
+      throw await refusal(response);
+    } catch (error) {
+      throw this.explain(error, timeout.signal);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -80,7 +116,7 @@ export class HttpLink {
   explain(error: unknown, timeout?: AbortSignal): unknown {
     if (error instanceof FrameRefused) return error;
     if (this.#signal?.aborted) return new Error("interrupted while waiting for the server");
-    const hint = "is `deno task rest:server` running there?";
+    const hint = this.#hint;
     if (timeout?.aborted || (error as Error)?.name === "TimeoutError") {
       return new Error(
         `no reply from ${this.endpoint} within ${this.#timeoutMs / 1000} s: ${hint}`,

@@ -56,7 +56,7 @@ export interface RestServerOptions {
 }
 
 /** Deno.serve on `endpoint`, listening when it returns; one line when the endpoint is in use. */
-async function listen(
+export async function listenHttp(
   endpoint: Endpoint,
   options: Deno.ServeOptions,
   handler: Deno.ServeHandler,
@@ -105,7 +105,7 @@ export async function serveRest(options: RestServerOptions): Promise<ServerStats
   const endpoint = options.endpoint ?? parseEndpoint(DEFAULT_ENDPOINT, REST_ENDPOINT.kinds);
   const stats = new ServerStats("rest");
   const routes = new RestRoutes(stats, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  const { server, url, removeSocketFile } = await listen(endpoint, {
+  const { server, url, removeSocketFile } = await listenHttp(endpoint, {
     signal: options.signal,
     onListen: () => {},
     onError: (error: unknown) =>
