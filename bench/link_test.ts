@@ -218,7 +218,12 @@ Deno.test("a TCP stream cell crosses a link: publisher in the servers' namespace
     remove: () => Promise.resolve(),
   };
   const crossed = linkStreamCells(STREAM_CELLS, network);
-  assert.deepEqual(crossed.map((c) => c.name), ["socket tcp over 1gbit"]);
+  assert.deepEqual(crossed.map((c) => c.name), [
+    "socket tcp over 1gbit",
+    "zmq tcp over 1gbit",
+    "grpc over 1gbit",
+    "rest over 1gbit",
+  ]);
   const [cell] = crossed;
   assert.equal(cell.publisher.netns, "ns-a");
   assert.equal(cell.subscriber.netns, "ns-b");

@@ -49,6 +49,8 @@ function tcpAt(pub: string, sub: string) {
 
 const socketTcp = tcpAt("socket:pub", "socket:sub");
 const zmqTcp = tcpAt("zmq:pub", "zmq:sub");
+const grpcTcp = tcpAt("grpc:pub", "grpc:sub");
+const restTcp = tcpAt("rest:pub", "rest:sub");
 const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq-stream.sock`;
 const SHM = `shm://${RUN_TAG}-shm-stream`;
 
@@ -106,5 +108,25 @@ export const STREAM_CELLS: readonly StreamCell[] = [
     publisher: { launch: "shm:pub", args: ["--endpoint", SHM, "--loan"] },
     subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
     overflow: ["drop", "block"],
+  },
+  {
+    name: "grpc",
+    transport: "grpc",
+    description:
+      "gRPC server-streaming Subscribe call per subscriber, framebench's own HTTP/2, TCP loopback",
+    ...grpcTcp("127.0.0.1", runPort(8)),
+    tcp: { port: runPort(8), at: grpcTcp },
+    overflow: ["block", "drop"],
+    limit: "stream_tcp",
+  },
+  {
+    name: "rest",
+    transport: "rest",
+    description:
+      "one long HTTP response per subscriber, multipart/x-mixed-replace of raw frames, TCP loopback",
+    ...restTcp("127.0.0.1", runPort(9)),
+    tcp: { port: runPort(9), at: restTcp },
+    overflow: ["block", "drop"],
+    limit: "stream_tcp",
   },
 ];
