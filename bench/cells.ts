@@ -97,46 +97,46 @@ const SHM_ENDPOINT = `shm://${RUN_TAG}-shm`;
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket.sock`;
 const SOCKET_TCP_PORT = PORT_BASE + 5;
 
-/** How a transport's flags name a TCP endpoint, the same on its server and its client. */
-type TcpFlags = (host: string, port: number) => string[];
-/** `--endpoint tcp://HOST:PORT` (zmq, socket, grpc). */
-const endpointFlag: TcpFlags = (host, port) => ["--endpoint", `tcp://${host}:${port}`];
-
-/**
- * A cell over TCP, on loopback: the server's and the client's own arguments,
- * then its endpoint flags (from `flags`); {@linkcode Cell.tcp} moves it.
- */
-function tcpCell(
-  cell: Omit<Cell, "server" | "client" | "tcp">,
-  port: number,
-  flags: TcpFlags,
-  server: { launch: Launch; args: string[] },
-  client: { launch: Launch; args: string[] },
-): Cell {
-  const at = (host: string, port: number) => ({
-    server: { launch: server.launch, args: [...server.args, ...flags(host, port)] },
-    client: { launch: client.launch, args: [...client.args, ...flags(host, port)] },
-  });
-  return { ...cell, ...at("127.0.0.1", port), tcp: { port, at } };
+/** The server and the client of `transport` at one endpoint URL, each with its own further flags. */
+function serverAndClient(
+  transport: string,
+  endpoint: string,
+  serverArgs: readonly string[] = [],
+  clientArgs: readonly string[] = [],
+): Pick<Cell, "server" | "client"> {
+  return {
+    server: { launch: `${transport}:server`, args: ["--endpoint", endpoint, ...serverArgs] },
+    client: { launch: `${transport}:client`, args: ["--endpoint", endpoint, ...clientArgs] },
+  };
 }
 
-/** A REST cell: every variant shares one server setup and is judged against TCP echo. */
+/**
+ * A cell over TCP, on loopback at `port`; {@linkcode Cell.tcp} moves it to
+ * another address (a shaped link, another machine).
+ */
+function tcpCell(
+  cell: Omit<Cell, "server" | "client" | "tcp" | "limit">,
+  port: number,
+  serverArgs: readonly string[] = [],
+  clientArgs: readonly string[] = [],
+): Cell {
+  const at = (host: string, port: number) =>
+    serverAndClient(cell.transport, `tcp://${host}:${port}`, serverArgs, clientArgs);
+  return { ...cell, limit: "echo_tcp", ...at("127.0.0.1", port), tcp: { port, at } };
+}
+
+/** A REST cell: every variant shares one server. */
 function restCell(variant: string, description: string, study?: number, encoder?: string): Cell {
   return tcpCell(
     {
       name: encoder ? `rest ${variant} ${encoder}` : `rest ${variant}`,
       transport: "rest",
       description,
-      limit: "echo_tcp",
       ...(study === undefined ? {} : { study }),
     },
     REST_PORT,
-    endpointFlag,
-    { launch: "rest:server", args: [] },
-    {
-      launch: "rest:client",
-      args: ["--variant", variant, ...(encoder ? ["--encoder", encoder] : [])],
-    },
+    [],
+    ["--variant", variant, ...(encoder ? ["--encoder", encoder] : [])],
   );
 }
 
@@ -150,17 +150,10 @@ function grpcCell(
 ): Cell {
   const implArgs = impl === "js" ? ["--impl", "js"] : [];
   return tcpCell(
-    {
-      name,
-      transport: "grpc",
-      description,
-      limit: "echo_tcp",
-      ...(study === undefined ? {} : { study }),
-    },
+    { name, transport: "grpc", description, ...(study === undefined ? {} : { study }) },
     impl === "js" ? GRPC_JS_PORT : GRPC_PORT,
-    endpointFlag,
-    { launch: "grpc:server", args: implArgs },
-    { launch: "grpc:client", args: [...implArgs, "--variant", variant] },
+    implArgs,
+    [...implArgs, "--variant", variant],
   );
 }
 
@@ -178,8 +171,7 @@ export const CELLS: readonly Cell[] = [
     name: "zmq ipc",
     transport: "zmq",
     description: "ZeroMQ REQ client, ROUTER server, over a unix socket (libzmq through FFI)",
-    server: { launch: "zmq:server", args: ["--endpoint", ZMQ_IPC] },
-    client: { launch: "zmq:client", args: ["--endpoint", ZMQ_IPC] },
+    ...serverAndClient("zmq", ZMQ_IPC),
     limit: "echo_unix",
     study: 50,
   },
@@ -188,19 +180,14 @@ export const CELLS: readonly Cell[] = [
       name: "zmq tcp",
       transport: "zmq",
       description: "ZeroMQ REQ client, ROUTER server, over TCP loopback",
-      limit: "echo_tcp",
     },
     ZMQ_TCP_PORT,
-    endpointFlag,
-    { launch: "zmq:server", args: [] },
-    { launch: "zmq:client", args: [] },
   ),
   {
     name: "socket unix",
     transport: "socket",
     description: "Deno's own unix stream sockets, frame properties then pixels, echoed whole",
-    server: { launch: "socket:server", args: ["--endpoint", SOCKET_UNIX] },
-    client: { launch: "socket:client", args: ["--endpoint", SOCKET_UNIX] },
+    ...serverAndClient("socket", SOCKET_UNIX),
     limit: "echo_unix",
   },
   tcpCell(
@@ -208,27 +195,21 @@ export const CELLS: readonly Cell[] = [
       name: "socket tcp",
       transport: "socket",
       description: "Deno's own TCP sockets (no delay), over loopback",
-      limit: "echo_tcp",
     },
     SOCKET_TCP_PORT,
-    endpointFlag,
-    { launch: "socket:server", args: [] },
-    { launch: "socket:client", args: [] },
   ),
   {
     name: "shm futex",
     transport: "shm",
     description: "shared-memory ring, futex wake-ups: the pixels never leave the segment",
-    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
-    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "futex"] },
+    ...serverAndClient("shm", SHM_ENDPOINT, [], ["--variant", "futex"]),
     limit: "shm_futex_verify",
   },
   {
     name: "shm zmq",
     transport: "shm",
     description: "shared-memory ring, frame properties over ZeroMQ (the study's design)",
-    server: { launch: "shm:server", args: ["--endpoint", SHM_ENDPOINT] },
-    client: { launch: "shm:client", args: ["--endpoint", SHM_ENDPOINT, "--variant", "zmq"] },
+    ...serverAndClient("shm", SHM_ENDPOINT, [], ["--variant", "zmq"]),
     limit: "shm_unix_verify",
     study: 95,
   },

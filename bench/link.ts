@@ -262,38 +262,47 @@ export async function buildLinks(
   }
 }
 
-/** The name of a cell's copy across a link: `zmq tcp over 1gbit`. */
-export function linkCellName(cell: Cell, link: LinkRate): string {
-  return `${cell.name} over ${link.name}`;
-}
-
 /** The name of the C echo_tcp limit across a link, as its limits row and cells name it. */
 export function linkLimitName(link: LinkRate): string {
   return `echo_tcp over ${link.name}`;
 }
 
 /**
- * Each TCP cell (one with {@linkcode Cell.tcp}) moved across each link: its
- * server in the servers' namespace listening on its address there, its
- * client in the clients' namespace connecting to it.
+ * Each TCP cell of `cells` (one with a `tcp` field) copied across each link,
+ * named `zmq tcp over 1gbit`; `place` puts its processes on the two sides.
+ */
+function acrossLinks<C extends Cell | StreamCell>(
+  cells: readonly C[],
+  network: LinkNetwork,
+  place: (cell: C, link: LinkSides) => Partial<C>,
+): C[] {
+  return network.links.flatMap((link) =>
+    cells.filter((cell) => cell.tcp && !cell.link).map((cell): C => ({
+      ...cell,
+      name: `${cell.name} over ${link.rate.name}`,
+      description:
+        `${cell.description}; here across a ${link.rate.name} veth link (tc tbf) between two network namespaces instead of loopback`,
+      link: { name: link.rate.name, bitsPerSecond: link.rate.bitsPerSecond },
+      tcp: undefined,
+      ...place(cell, link),
+    }))
+  );
+}
+
+/**
+ * Each TCP cell moved across each link: its server in the servers' namespace
+ * listening on its address there, its client in the clients' namespace
+ * connecting to it; judged against the C echo across the same link.
  */
 export function linkCells(cells: readonly Cell[], network: LinkNetwork): Cell[] {
-  return network.links.flatMap((link) =>
-    cells.filter((cell) => cell.tcp && !cell.link).map((cell): Cell => {
-      const { server, client } = cell.tcp!.at(link.server.host, cell.tcp!.port);
-      return {
-        ...cell,
-        name: linkCellName(cell, link.rate),
-        description:
-          `${cell.description}; here across a ${link.rate.name} veth link (tc tbf) between two network namespaces instead of loopback`,
-        server: server && { ...server, netns: link.server.netns },
-        client: { ...client, netns: link.client.netns },
-        limit: linkLimitName(link.rate),
-        link: { name: link.rate.name, bitsPerSecond: link.rate.bitsPerSecond },
-        tcp: undefined,
-      };
-    })
-  );
+  return acrossLinks(cells, network, (cell, link) => {
+    const { server, client } = cell.tcp!.at(link.server.host, cell.tcp!.port);
+    return {
+      server: server && { ...server, netns: link.server.netns },
+      client: { ...client, netns: link.client.netns },
+      limit: linkLimitName(link.rate),
+    };
+  });
 }
 
 /**
@@ -302,22 +311,14 @@ export function linkCells(cells: readonly Cell[], network: LinkNetwork): Cell[] 
  * stream can fill the wire (an echo crosses it twice per frame).
  */
 export function linkStreamCells(cells: readonly StreamCell[], network: LinkNetwork): StreamCell[] {
-  return network.links.flatMap((link) =>
-    cells.filter((cell) => cell.tcp && !cell.link).map((cell): StreamCell => {
-      const { publisher, subscriber } = cell.tcp!.at(link.server.host, cell.tcp!.port);
-      return {
-        ...cell,
-        name: `${cell.name} over ${link.rate.name}`,
-        description:
-          `${cell.description}; here across a ${link.rate.name} veth link (tc tbf) between two network namespaces`,
-        publisher: { ...publisher, netns: link.server.netns },
-        subscriber: { ...subscriber, netns: link.client.netns },
-        limit: undefined,
-        link: { name: link.rate.name, bitsPerSecond: link.rate.bitsPerSecond },
-        tcp: undefined,
-      };
-    })
-  );
+  return acrossLinks(cells, network, (cell, link) => {
+    const { publisher, subscriber } = cell.tcp!.at(link.server.host, cell.tcp!.port);
+    return {
+      publisher: { ...publisher, netns: link.server.netns },
+      subscriber: { ...subscriber, netns: link.client.netns },
+      limit: undefined,
+    };
+  });
 }
 
 /**

@@ -107,21 +107,55 @@ function failure(
   return undefined;
 }
 
+/** One run's result, and whether a Ctrl-C reached its processes (exit code 130). */
+export interface RunOutcome<R> {
+  /** What the run produced. */
+  result: R;
+  /** Whether it was cut short by a Ctrl-C: then it says nothing of its cell. */
+  interrupted: boolean;
+}
+
+/** Whether `error` is a process that ended on a Ctrl-C before it was ready. */
+export function interruptedBy(error: unknown): boolean {
+  return error instanceof ExitedEarly && error.code === INTERRUPTED_CODE;
+}
+
+/**
+ * Runs each item of `order` in turn until all are done, one is interrupted or
+ * `signal` aborts, calling `done` after each finished one; returns the
+ * finished runs (an interrupted one left out).
+ */
+export async function runInTurn<T, R>(
+  order: readonly T[],
+  signal: AbortSignal | undefined,
+  run: (item: T, i: number) => Promise<RunOutcome<R>>,
+  done?: (item: T, i: number, result: R) => void,
+): Promise<{ runs: R[]; interrupted: boolean }> {
+  const runs: R[] = [];
+  for (const [i, item] of order.entries()) {
+    if (signal?.aborted) return { runs, interrupted: true };
+    const { result, interrupted } = await run(item, i);
+    if (interrupted || signal?.aborted) return { runs, interrupted: true };
+    runs.push(result);
+    done?.(item, i, result);
+  }
+  return { runs, interrupted: false };
+}
+
 /** Runs every cell at every size `runs` times and returns every run (those that finished, when stopped). */
-export async function runCells(cells: readonly Cell[], options: RunOptions): Promise<CellRuns> {
+export function runCells(cells: readonly Cell[], options: RunOptions): Promise<CellRuns> {
   const { runs = 3, seconds = 5, warmup = 1, graceSeconds = 30 } = options;
   const timeoutS = warmup + seconds + graceSeconds;
   const order = runOrder(cells, options.sizes, runs);
-  const results: CellRun[] = [];
-  let interrupted = false;
-  for (const [i, { cell, size, run }] of order.entries()) {
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    options.onProgress?.(`[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`);
+  const label = (i: number) => {
+    const { cell, size, run } = order[i];
+    return `[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`;
+  };
+  return runInTurn(order, options.signal, async ({ cell, size, run }, i) => {
+    options.onProgress?.(label(i));
     const base = { mode: "echo" as const, cell: cell.name, transport: cell.transport, size, run };
     let result: CellRun;
+    let interrupted = false;
     let server: ServerProcess | undefined;
     try {
       if (cell.server) {
@@ -138,7 +172,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
       interrupted = client.code === INTERRUPTED_CODE;
     } catch (error) {
       result = { ...base, status: "failed", reason: errorLine(error) };
-      interrupted = error instanceof ExitedEarly && error.code === INTERRUPTED_CODE;
+      interrupted = interruptedBy(error);
     }
     if (server) {
       const stop = await server.stop("SIGINT");
@@ -147,17 +181,7 @@ export async function runCells(cells: readonly Cell[], options: RunOptions): Pro
         result = { ...result, status: "failed", reason: `server exit code ${stop.code}` };
       }
     }
-    // Interrupted: this run was cut short, so it says nothing about the cell.
-    if (interrupted || options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
     if (result.reason === undefined) delete result.reason;
-    results.push(result);
-    options.onProgress?.(
-      `[${i + 1}/${order.length}] ${cell.name} ${size} run ${run}/${runs}`,
-      result,
-    );
-  }
-  return { runs: results, interrupted };
+    return { result, interrupted };
+  }, (_, i, result) => options.onProgress?.(label(i), result));
 }

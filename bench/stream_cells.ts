@@ -38,21 +38,34 @@ export interface StreamCell {
 }
 
 const SOCKET_UNIX = `unix:///tmp/${RUN_TAG}-socket-stream.sock`;
+const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq-stream.sock`;
+const SHM = `shm://${RUN_TAG}-shm-stream`;
 
-/** The publisher and subscriber tasks of a TCP stream cell at `host:port`. */
-function tcpAt(pub: string, sub: string) {
-  return (host: string, port: number): Pick<StreamCell, "publisher" | "subscriber"> => {
-    const args = ["--endpoint", `tcp://${host}:${port}`];
-    return { publisher: { launch: pub, args }, subscriber: { launch: sub, args } };
+/** The publisher and the subscribers of `transport` at one endpoint URL. */
+function publisherAndSubscriber(
+  transport: string,
+  endpoint: string,
+  publisherArgs: readonly string[] = [],
+): Pick<StreamCell, "publisher" | "subscriber"> {
+  return {
+    publisher: { launch: `${transport}:pub`, args: ["--endpoint", endpoint, ...publisherArgs] },
+    subscriber: { launch: `${transport}:sub`, args: ["--endpoint", endpoint] },
   };
 }
 
-const socketTcp = tcpAt("socket:pub", "socket:sub");
-const zmqTcp = tcpAt("zmq:pub", "zmq:sub");
-const grpcTcp = tcpAt("grpc:pub", "grpc:sub");
-const restTcp = tcpAt("rest:pub", "rest:sub");
-const ZMQ_IPC = `ipc:///tmp/${RUN_TAG}-zmq-stream.sock`;
-const SHM = `shm://${RUN_TAG}-shm-stream`;
+/**
+ * A stream cell over TCP, on loopback at run port `k`; {@linkcode StreamCell.tcp}
+ * moves it to another address (a shaped link).
+ */
+function tcpCell(
+  cell: Omit<StreamCell, "publisher" | "subscriber" | "tcp" | "limit">,
+  k: number,
+): StreamCell {
+  const at = (host: string, port: number) =>
+    publisherAndSubscriber(cell.transport, `tcp://${host}:${port}`);
+  const port = runPort(k);
+  return { ...cell, limit: "stream_tcp", ...at("127.0.0.1", port), tcp: { port, at } };
+}
 
 /** Every stream cell, in report order. */
 export const STREAM_CELLS: readonly StreamCell[] = [
@@ -60,73 +73,57 @@ export const STREAM_CELLS: readonly StreamCell[] = [
     name: "socket unix",
     transport: "socket",
     description: "one unix stream socket per subscriber, every frame written to each",
-    publisher: { launch: "socket:pub", args: ["--endpoint", SOCKET_UNIX] },
-    subscriber: { launch: "socket:sub", args: ["--endpoint", SOCKET_UNIX] },
+    ...publisherAndSubscriber("socket", SOCKET_UNIX),
     overflow: ["block", "drop"],
     limit: "stream_unix",
   },
-  {
+  tcpCell({
     name: "socket tcp",
     transport: "socket",
     description: "one TCP loopback connection per subscriber, every frame written to each",
-    ...socketTcp("127.0.0.1", runPort(6)),
-    tcp: { port: runPort(6), at: socketTcp },
     overflow: ["block", "drop"],
-    limit: "stream_tcp",
-  },
+  }, 6),
   {
     name: "zmq ipc",
     transport: "zmq",
     description:
       "ZeroMQ PUB/SUB (XPUB counting subscribers), 4 frames queued per subscriber at most",
-    publisher: { launch: "zmq:pub", args: ["--endpoint", ZMQ_IPC] },
-    subscriber: { launch: "zmq:sub", args: ["--endpoint", ZMQ_IPC] },
+    ...publisherAndSubscriber("zmq", ZMQ_IPC),
     overflow: ["drop"],
     limit: "stream_unix",
   },
-  {
+  tcpCell({
     name: "zmq tcp",
     transport: "zmq",
     description: "ZeroMQ PUB/SUB over TCP loopback",
-    ...zmqTcp("127.0.0.1", runPort(7)),
-    tcp: { port: runPort(7), at: zmqTcp },
     overflow: ["drop"],
-    limit: "stream_tcp",
-  },
+  }, 7),
   {
     name: "shm",
     transport: "shm",
     description: "broadcast ring in /dev/shm, one copy into the slot, subscribers read in place",
-    publisher: { launch: "shm:pub", args: ["--endpoint", SHM] },
-    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    ...publisherAndSubscriber("shm", SHM),
     overflow: ["drop", "block"],
   },
   {
     name: "shm loan",
     transport: "shm",
     description: "broadcast ring, the publisher stamping each frame in its slot (--loan): no copy",
-    publisher: { launch: "shm:pub", args: ["--endpoint", SHM, "--loan"] },
-    subscriber: { launch: "shm:sub", args: ["--endpoint", SHM] },
+    ...publisherAndSubscriber("shm", SHM, ["--loan"]),
     overflow: ["drop", "block"],
   },
-  {
+  tcpCell({
     name: "grpc",
     transport: "grpc",
     description:
       "gRPC server-streaming Subscribe call per subscriber, framebench's own HTTP/2, TCP loopback",
-    ...grpcTcp("127.0.0.1", runPort(8)),
-    tcp: { port: runPort(8), at: grpcTcp },
     overflow: ["block", "drop"],
-    limit: "stream_tcp",
-  },
-  {
+  }, 8),
+  tcpCell({
     name: "rest",
     transport: "rest",
     description:
       "one long HTTP response per subscriber, multipart/x-mixed-replace of raw frames, TCP loopback",
-    ...restTcp("127.0.0.1", runPort(9)),
-    tcp: { port: runPort(9), at: restTcp },
     overflow: ["block", "drop"],
-    limit: "stream_tcp",
-  },
+  }, 9),
 ];

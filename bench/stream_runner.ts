@@ -11,13 +11,12 @@ import { errorLine } from "../common/cli.ts";
 import type { Overflow, PublisherRecord, SubscriberRecord, TargetFps } from "../common/stream.ts";
 import {
   type ClientRun,
-  ExitedEarly,
   INTERRUPTED_CODE,
   runClient,
   type ServerProcess,
   startServer,
 } from "../testing/processes.ts";
-import { runOrder } from "./runner.ts";
+import { interruptedBy, runInTurn, runOrder } from "./runner.ts";
 import type { StreamCell } from "./stream_cells.ts";
 
 /** Ms of deliberate work per frame of a slow subscriber (`--slow N`). */
@@ -115,7 +114,7 @@ function failure(publisher: PublisherRecord | undefined, subs: ClientRun[], time
 }
 
 /** Runs every stream cell at every setting and size `runs` times; returns the runs that finished. */
-export async function runStreamCells(
+export function runStreamCells(
   cells: readonly StreamCell[],
   options: StreamRunOptions,
 ): Promise<{ runs: StreamRun[]; interrupted: boolean }> {
@@ -123,13 +122,7 @@ export async function runStreamCells(
   const timeoutS = warmup + seconds + graceSeconds;
   const pairs = cells.flatMap((cell) => options.settings.map((setting) => ({ cell, setting })));
   const order = runOrder(pairs, options.sizes, runs);
-  const results: StreamRun[] = [];
-  let interrupted = false;
-  for (const [i, { cell: { cell, setting }, size, run }] of order.entries()) {
-    if (options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
+  return runInTurn(order, options.signal, async ({ cell: { cell, setting }, size, run }) => {
     const { subscribers, fps } = setting;
     const overflow = options.overflow ?? cell.overflow[0];
     const slowOnes = Math.min(slow, subscribers - 1);
@@ -146,6 +139,7 @@ export async function runStreamCells(
       status: "ok",
       subscriberRecords: [],
     };
+    let interrupted = false;
     let publisher: ServerProcess | undefined;
     try {
       const { netns } = cell.publisher;
@@ -188,22 +182,18 @@ export async function runStreamCells(
       if (stopped.code === INTERRUPTED_CODE) interrupted = true;
     } catch (error) {
       Object.assign(result, { status: "failed", reason: errorLine(error) });
-      interrupted = error instanceof ExitedEarly && error.code === INTERRUPTED_CODE;
+      interrupted = interruptedBy(error);
     } finally {
       await publisher?.stop("SIGINT");
     }
-    if (interrupted || options.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    results.push(result);
+    return { result, interrupted };
+  }, ({ cell: { cell, setting: { subscribers, fps } }, size, run }, i, result) => {
     const label = `${subscribers} sub${subscribers === 1 ? "" : "s"}${
-      slowOnes ? ` (${slowOnes} slow)` : ""
+      result.slow ? ` (${result.slow} slow)` : ""
     } at ${fps} fps`;
     options.onProgress?.(
       `[${i + 1}/${order.length}] stream ${cell.name} ${size} ${label} run ${run}/${runs}`,
       result,
     );
-  }
-  return { runs: results, interrupted };
+  });
 }

@@ -19,7 +19,8 @@
  *   mode (one publisher, N subscribers): pacing, stamping with
  *   {@linkcode sharedClockMs}, verification, drop and latency counts, records.
  * - {@linkcode encodeProperties}: the 32-byte frame properties header that
- *   the socket, ZeroMQ and shared-memory transports send.
+ *   the socket, ZeroMQ and shared-memory transports send (and
+ *   {@linkcode encodeStreamEnd}, the 0x0 frame that ends a stream).
  * - {@linkcode parseEndpoint}: `--endpoint` URLs (`unix://`, `tcp://`, ...).
  * - {@linkcode ServerStats}: a server's ready and stopped lines.
  * - {@linkcode openDisplay} (loads `@kmamal/sdl` on demand): the SDL window.
@@ -74,13 +75,7 @@ export {
 } from "./echo.ts";
 export { type ClientOptions, DEFAULT_CLIENT_OPTIONS } from "./flags.ts";
 export { formatSummary, type ResultRecord, type RunStatus } from "./record.ts";
-export {
-  decodeProperties,
-  encodeProperties,
-  type FrameProperties,
-  NO_SLOT,
-  PROPERTIES_BYTES,
-} from "./properties.ts";
+export * from "./properties.ts";
 export { type Endpoint, parseEndpoint } from "./endpoint.ts";
 export { ServerStats } from "./server.ts";
 export type { DisplayOptions, FrameDisplay } from "./display.ts";

@@ -5,7 +5,7 @@
  */
 
 import config from "../deno.json" with { type: "json" };
-import type { LatencySummary } from "./meter.ts";
+import type { MeterSummary } from "./meter.ts";
 import type { FrameErrorKind } from "./verify.ts";
 
 /** Versions of the runtime and of the packages a run used. */
@@ -25,8 +25,12 @@ export interface RuntimeInfo {
 /** How a run ended. */
 export type RunStatus = "ok" | "interrupted" | "failed";
 
-/** The result of one client run: the line the runner reads. */
-export interface ResultRecord {
+/**
+ * The result of one client run: the line the runner reads. Its meter fields
+ * (frames, seconds, fps, mbPerS, latencyMs, cpuMsPerFrame) count the
+ * measured round trips, after the warm-up.
+ */
+export interface ResultRecord extends MeterSummary {
   /** Transport name: `baseline`, `zmq`, `shm`, `grpc`, `rest`. */
   transport: string;
   /** The transport's variant. */
@@ -41,18 +45,6 @@ export interface ResultRecord {
   format: string;
   /** Bytes of one raw frame. */
   frameBytes: number;
-  /** Frames measured after the warm-up. */
-  frames: number;
-  /** Seconds measured. */
-  seconds: number;
-  /** Round trips per second. */
-  fps: number;
-  /** Raw frame MB (10^6 bytes) per second, one way. */
-  mbPerS: number;
-  /** Round-trip latency percentiles in ms. */
-  latencyMs: LatencySummary;
-  /** CPU ms of the client process per frame. */
-  cpuMsPerFrame: number;
   /** Frames that passed verification (warm-up included). */
   verified: number;
   /** Frames that failed verification or were refused (warm-up included). */

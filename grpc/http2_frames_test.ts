@@ -8,6 +8,7 @@ import {
   goawayFrame,
   parseFrameHeader,
   parseSettings,
+  pingFrame,
   PREFACE,
   readU32,
   rstStreamFrame,
@@ -31,7 +32,7 @@ Deno.test("http2 frames: a header is 9 bytes, big-endian, the reserved bit ignor
   assert.equal(parseFrameHeader(out).streamId, 0x7fffffff);
 });
 
-Deno.test("http2 frames: the preface, SETTINGS and its ACK, WINDOW_UPDATE, RST_STREAM, GOAWAY", () => {
+Deno.test("http2 frames: the preface, SETTINGS and its ACK, WINDOW_UPDATE, RST_STREAM, PING, GOAWAY", () => {
   assert.equal(new TextDecoder().decode(PREFACE), "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
   const settings = settingsFrame(
     new Map([[Setting.MAX_FRAME_SIZE, 0xffffff], [Setting.ENABLE_PUSH, 0]]),
@@ -54,6 +55,15 @@ Deno.test("http2 frames: the preface, SETTINGS and its ACK, WINDOW_UPDATE, RST_S
   assert.equal(readU32(goaway, 9), 7);
   assert.equal(readU32(goaway, 13), ErrorCode.PROTOCOL_ERROR);
   assert.equal(new TextDecoder().decode(goaway.subarray(17)), "bad");
+  const ping = pingFrame(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), true);
+  assert.deepEqual(parseFrameHeader(ping), {
+    length: 8,
+    type: FrameType.PING,
+    flags: Flag.ACK,
+    streamId: 0,
+  });
+  assert.deepEqual([...ping.subarray(9)], [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(pingFrame(new Uint8Array(8))[4], 0);
   assert.deepEqual(frame(FrameType.PING, Flag.ACK, 0, new Uint8Array(8)).length, 17);
   assert.equal(errorCodeName(ErrorCode.ENHANCE_YOUR_CALM), "ENHANCE_YOUR_CALM");
   assert.equal(errorCodeName(0x99), "error 0x99");

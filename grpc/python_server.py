@@ -71,32 +71,28 @@ class FrameEcho(frames_pb2_grpc.FrameEchoServicer):
         self.stats = stats
         self.max_bytes = max_bytes
 
-    def _refusal(self, m):
+    def _echoed(self, m, context):
+        """Returns `m` to send back, or aborts the call with why it is refused."""
         size = len(m.pixels)
         if size > self.max_bytes:
-            return grpc.StatusCode.RESOURCE_EXHAUSTED, (
+            refusal = grpc.StatusCode.RESOURCE_EXHAUSTED, (
                 f"pixels are {size} bytes, over the server's --max-bytes of {self.max_bytes}")
-        problem = whole_frame_problem(m)
-        return (grpc.StatusCode.INVALID_ARGUMENT, problem) if problem else None
-
-    def Echo(self, request, context):
-        refusal = self._refusal(request)
+        else:
+            problem = whole_frame_problem(m)
+            refusal = (grpc.StatusCode.INVALID_ARGUMENT, problem) if problem else None
         if refusal:
             self.stats.refuse(f"{refusal[0].name}: {refusal[1]}")
             context.abort(*refusal)
         self.stats.frame()
-        return request
+        return m
+
+    def Echo(self, request, context):
+        return self._echoed(request, context)
 
     def EchoStream(self, request_iterator, context):
         # Whole frames only: the reference measures the default stream.
         for request in request_iterator:
-            refusal = self._refusal(request)
-            if refusal:
-                self.stats.refuse(f"{refusal[0].name}: {refusal[1]}")
-                context.abort(*refusal)
-            self.stats.frame()
-            yield request
-
+            yield self._echoed(request, context)
 
 def main():
     parser = argparse.ArgumentParser(prog="grpc:python-server")
