@@ -15,6 +15,7 @@ import {
 } from "../testing/processes.ts";
 import { startClient } from "../testing/background_client.ts";
 import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
 import { FrameRefused } from "../common/echo.ts";
 import { parseEndpoint } from "../common/endpoint.ts";
 import { frameGeometry } from "../common/frame.ts";
@@ -32,6 +33,9 @@ const TRANSPORTS = {
   js: [GrpcUnaryEcho, GrpcStreamEcho],
   lean: [LeanUnaryEcho, LeanStreamEcho],
 } as const;
+
+/** A second server's line at an endpoint in use. */
+const IN_USE = /^grpc:server: \S+ is in use by another server$/;
 
 /** A server of `impl` at `endpoint` and a client of it that streams for a minute, watched. */
 async function serveAndWatch(impl: string[], endpoint: string[], clientArgs: string[]) {
@@ -182,14 +186,7 @@ for (const impl of IMPLS) {
           assert.equal(run.record?.endpoint, `unix://${path}`);
           assert.equal(run.record?.errors, 0);
         }
-        const second = await startServer("grpc:server", [...I, ...unixArgs(path)]).then(
-          () => assert.fail("a second server started"),
-          (error: Error) => error.message,
-        );
-        assert.match(
-          second,
-          /exited with code 1 before it was ready: grpc:server: unix:\/\/.* is in use by another server$/,
-        );
+        await assertEndpointsInUse("grpc:server", [`unix://${path}`], { args: I, says: IN_USE });
         assert.equal(await pathExists(path), true, "the first server's file is left alone");
       } finally {
         const stop = await server.stop("SIGTERM");
@@ -205,16 +202,10 @@ for (const impl of IMPLS) {
     const port = String(freePort());
     const first = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     try {
-      const second = await startServer("grpc:server", [...I, ...tcpArgs(port)]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(
-        second,
-        new RegExp(
-          `code 1 before it was ready: grpc:server: tcp://127.0.0.1:${port} is in use by another server$`,
-        ),
-      );
+      await assertEndpointsInUse("grpc:server", [`tcp://127.0.0.1:${port}`], {
+        args: I,
+        says: IN_USE,
+      });
       const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { freePort, pathExists, runClient, startServer, taskArgs } from "../testing/processes.ts";
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
 import { python, pythonMissing } from "../testing/python.ts";
+import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
 import { decodeHead, HEAD_BYTES, readFull } from "./wire.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
@@ -80,13 +81,9 @@ Deno.test("socket: an endpoint in use is refused in one line, and the first serv
   const first = await startServer("socket:server", ["--endpoint", endpoint]);
   const firstTcp = await startServer("socket:server", ["--endpoint", tcp]);
   try {
-    for (const taken of [endpoint, tcp]) {
-      const second = await startServer("socket:server", ["--endpoint", taken]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(second, /in use by another server/);
-    }
+    await assertEndpointsInUse("socket:server", [endpoint, tcp], {
+      says: /in use by another server/,
+    });
     const run = await runClient("socket:client", [
       "--endpoint",
       endpoint,
