@@ -637,25 +637,25 @@ Deno.test("grpc (lean): streams that only announce large messages cannot make th
 });
 
 Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
-  await assertUsageErrors([
-    ["grpc:server", ["--bogus"]],
-    ["grpc:server", ["--endpoint", "tcp://127.0.0.1:70000"]],
-    ["grpc:server", ["--port", "6000"]],
-    ["grpc:server", ["--max-bytes", "-1"]],
-    ["grpc:server", ["--codec", "json"]],
-    ["grpc:server", ["--impl", "rust"]],
-    ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
-    ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
-    ["grpc:client", ["--variant", "rest"]],
-    ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
-    ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
-    ["grpc:client", ["--in-flight", "1.5"]],
-    ["grpc:client", ["--endpoint", "unix://"]],
-    ["grpc:client", ["--endpoint", "ipc:///tmp/x.sock"]],
-    ["grpc:client", ["--window", "100"]],
-    ["grpc:python-server", ["--endpoint", "udp://127.0.0.1:6000"]],
-    ["grpc:python-client", ["--endpoint=tcp://127.0.0.1:70000"]],
-  ]);
+  await assertUsageErrors(`
+    grpc:server --bogus
+    grpc:server --endpoint tcp://127.0.0.1:70000
+    grpc:server --port 6000
+    grpc:server --max-bytes -1
+    grpc:server --codec json
+    grpc:server --impl rust
+    grpc:server --impl lean --codec protobufjs
+    grpc:client --impl lean --codec protobufjs
+    grpc:client --variant rest
+    grpc:client --variant unary --chunk-bytes 1000
+    grpc:client --variant stream --chunk-bytes 0
+    grpc:client --in-flight 1.5
+    grpc:client --endpoint unix://
+    grpc:client --endpoint ipc:///tmp/x.sock
+    grpc:client --window 100
+    grpc:python-server --endpoint udp://127.0.0.1:6000
+    grpc:python-client --endpoint=tcp://127.0.0.1:70000
+  `);
 });
 
 Deno.test("grpc: --in-flight beyond the frame pool is a failed run with one line", async () => {

@@ -522,24 +522,24 @@ Deno.test("rest: a server listening beyond this machine says so", async () => {
 });
 
 Deno.test("rest: bad flags exit with code 2 and one line", async () => {
-  await assertUsageErrors([
-    ["rest:server", ["--bogus"]],
-    ["rest:server", ["--port", "8080"]],
-    ["rest:server", ["--endpoint", "http://127.0.0.1:70000"]],
-    ["rest:server", ["--endpoint", "http://127.0.0.1:x"]],
-    ["rest:server", ["--endpoint", "ipc:///tmp/x.sock"]],
-    ["rest:server", ["--endpoint", "unix://"]],
-    ["rest:server", ["--max-bytes", "0"]],
-    ["rest:client", ["--variant", "yuv"]],
-    ["rest:client", ["--variant", "base64", "--encoder", "fast"]],
-    ["rest:client", ["--variant", "raw", "--encoder", "js"]],
-    ["rest:client", ["--variant", "jpeg", "--quality", "0"]],
-    ["rest:client", ["--variant", "jpeg", "--quality", "101"]],
-    ["rest:client", ["--variant", "hex", "--quality", "50"]],
-    ["rest:client", ["--variant", "raw", "--min-psnr", "20"]],
-    ["rest:client", ["--in-flight", "8"]],
-    ["rest:client", ["--endpoint", "http://127.0.0.1:0"]],
-    ["rest:client", ["--endpoint", "shm://frames"]],
-    ["rest:client", ["--size", "huge"]],
-  ]);
+  await assertUsageErrors(`
+    rest:server --bogus
+    rest:server --port 8080
+    rest:server --endpoint http://127.0.0.1:70000
+    rest:server --endpoint http://127.0.0.1:x
+    rest:server --endpoint ipc:///tmp/x.sock
+    rest:server --endpoint unix://
+    rest:server --max-bytes 0
+    rest:client --variant yuv
+    rest:client --variant base64 --encoder fast
+    rest:client --variant raw --encoder js
+    rest:client --variant jpeg --quality 0
+    rest:client --variant jpeg --quality 101
+    rest:client --variant hex --quality 50
+    rest:client --variant raw --min-psnr 20
+    rest:client --in-flight 8
+    rest:client --endpoint http://127.0.0.1:0
+    rest:client --endpoint shm://frames
+    rest:client --size huge
+  `);
 });
