@@ -6,6 +6,7 @@ import { freePort, pathExists, runClient, startServer, taskArgs } from "../testi
 import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
 import { python, pythonMissing } from "../testing/python.ts";
 import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
+import { assertServes, tcpServesTest } from "../testing/serves.ts";
 import { decodeHead, HEAD_BYTES, readFull } from "./wire.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
@@ -43,25 +44,7 @@ Deno.test("socket: echo over a unix socket, verified, then a clean exit on SIGIN
   }
 });
 
-Deno.test("socket: echo over TCP, and SIGTERM stops the server cleanly", async () => {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const server = await startServer("socket:server", ["--endpoint", endpoint]);
-  try {
-    assert.equal(server.ready.endpoint, endpoint);
-    const run = await runClient("socket:client", [
-      "--endpoint",
-      endpoint,
-      ...SMALL,
-      "--frames",
-      "20",
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.record?.errors, 0);
-    assert.equal(run.record?.frames, 20);
-  } finally {
-    assert.equal((await server.stop("SIGTERM")).code, 0);
-  }
-});
+tcpServesTest("socket");
 
 Deno.test("socket: a client with no server says so in one line, exit code 1", async () => {
   const dir = await Deno.makeTempDir();
@@ -84,14 +67,7 @@ Deno.test("socket: an endpoint in use is refused in one line, and the first serv
     await assertEndpointsInUse("socket:server", [endpoint, tcp], {
       says: /in use by another server/,
     });
-    const run = await runClient("socket:client", [
-      "--endpoint",
-      endpoint,
-      ...SMALL,
-      "--frames",
-      "5",
-    ]);
-    assert.equal(run.code, 0, run.stderr);
+    await assertServes("socket", endpoint, 5);
   } finally {
     assert.equal((await first.stop()).code, 0);
     assert.equal((await firstTcp.stop()).code, 0);

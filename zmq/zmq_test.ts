@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { freePort, pathExists, runClient, startServer } from "../testing/processes.ts";
 import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { assertServes, tcpServesTest } from "../testing/serves.ts";
 import { encodeProperties, NO_SLOT } from "../common/properties.ts";
 import { Context, Message, ZMQ } from "./libzmq.ts";
 
@@ -46,18 +48,7 @@ Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that remove
   }
 });
 
-Deno.test("zmq: echo over tcp, and SIGTERM stops the server cleanly", async () => {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
-  try {
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "20"]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.record?.errors, 0);
-    assert.equal(run.record?.frames, 20);
-  } finally {
-    assert.equal((await server.stop("SIGTERM")).code, 0);
-  }
-});
+tcpServesTest("zmq");
 
 Deno.test("zmq: a client with no server fails within its timeout and says so in one line", async () => {
   const dir = await Deno.makeTempDir();
@@ -84,8 +75,7 @@ Deno.test("zmq: a second server on the same endpoint is refused and the first ke
   const firstTcp = await startServer("zmq:server", ["--endpoint", tcp]);
   try {
     await assertEndpointsInUse("zmq:server", [endpoint, tcp]);
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
-    assert.equal(run.code, 0, run.stderr);
+    await assertServes("zmq", endpoint, 5);
   } finally {
     await first.stop();
     await firstTcp.stop();
@@ -101,24 +91,28 @@ Deno.test("zmq: a stale socket file left by a killed server is replaced", async 
   assert.equal(await pathExists(`${dir}/stale.sock`), true, "SIGKILL leaves the file");
   const server = await startServer("zmq:server", ["--endpoint", endpoint]);
   try {
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
-    assert.equal(run.code, 0, run.stderr);
+    await assertServes("zmq", endpoint, 5);
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("zmq: malformed and oversized requests are refused, the server goes on", async () => {
+/** The --max-bytes of {@linkcode limitedServer}: a 64x48 frame; libzmq's part limit is then 64 KiB. */
+const MAX_BYTES = 64 * 48 * 3; // 9216
+
+/** A zmq server at a socket file in a new folder, taking frames of {@linkcode MAX_BYTES} at most. */
+async function limitedServer() {
   const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/bad.sock`;
-  const maxBytes = 64 * 48 * 3;
+  const endpoint = `ipc://${dir}/limited.sock`;
   const server = await startServer("zmq:server", [
-    "--endpoint",
-    endpoint,
-    "--max-bytes",
-    String(maxBytes),
+    ...["--endpoint", endpoint, "--max-bytes", String(MAX_BYTES)],
   ]);
+  return { dir, endpoint, server };
+}
+
+Deno.test("zmq: malformed and oversized requests are refused, the server goes on", async () => {
+  const { dir, endpoint, server } = await limitedServer();
   const context = new Context();
   const decoder = new TextDecoder();
   try {
@@ -174,15 +168,7 @@ Deno.test("zmq: malformed and oversized requests are refused, the server goes on
 });
 
 Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and counted); a part over 4N is dropped unanswered", async () => {
-  const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/limit-${Deno.pid}.sock`;
-  const maxBytes = 64 * 48 * 3; // 9216; libzmq's part limit is then 64 KiB
-  const server = await startServer("zmq:server", [
-    "--endpoint",
-    endpoint,
-    "--max-bytes",
-    String(maxBytes),
-  ]);
+  const { dir, endpoint, server } = await limitedServer();
   const context = new Context();
   const decoder = new TextDecoder();
   const properties = (width: number, height: number) =>
@@ -206,14 +192,14 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
     `pixels are ${bytes} bytes, over the server's --max-bytes of 9216`;
   try {
     // At the limit: echoed byte for byte.
-    const pixels = crypto.getRandomValues(new Uint8Array(maxBytes));
+    const pixels = crypto.getRandomValues(new Uint8Array(MAX_BYTES));
     const echo = await exchange([properties(64, 48), pixels]);
     assert.equal(echo?.length, 2);
     assert.deepEqual(echo![1], pixels);
     // One byte over (the limit is checked before the geometry), and a whole
     // 96x64 frame over it: the one-part JSON error.
     for (
-      const [props, bytes] of [[properties(64, 48), maxBytes + 1], [
+      const [props, bytes] of [[properties(64, 48), MAX_BYTES + 1], [
         properties(96, 64),
         18432,
       ]] as const
@@ -239,7 +225,7 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
     assert.deepEqual([stop.stopped?.frames, stop.stopped?.refused], [2, 2], stop.stderr);
     const lines = stop.stderr.trim().split("\n").filter((l) => l.includes("refused"));
     assert.deepEqual(lines, [
-      `zmq:server: refused a message: ${over(maxBytes + 1)}`,
+      `zmq:server: refused a message: ${over(MAX_BYTES + 1)}`,
       `zmq:server: refused a message: ${over(18432)}`,
     ]);
     await Deno.remove(dir, { recursive: true });
@@ -247,17 +233,10 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
 });
 
 Deno.test("zmq: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["zmq:server", ["--bogus"]],
-      ["zmq:server", ["--endpoint", "http://x"]],
-      ["zmq:client", ["--size", "huge"]],
-      ["zmq:client", ["--endpoint", "nowhere"]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors(`
+    zmq:server --bogus
+    zmq:server --endpoint http://x
+    zmq:client --size huge
+    zmq:client --endpoint nowhere
+  `);
 });
