@@ -1,51 +1,17 @@
 // Real ZeroMQ servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over ipc:// and tcp://.
 import assert from "node:assert/strict";
-import { freePort, pathExists, runClient, startServer } from "../testing/processes.ts";
-import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
+import { pathExists, runClient, startServer } from "../testing/processes.ts";
+import { endpointInUseTest } from "../testing/endpoint_in_use.ts";
 import { assertUsageErrors } from "../testing/usage_errors.ts";
-import { assertServes, tcpServesTest } from "../testing/serves.ts";
-import { encodeProperties, NO_SLOT } from "../common/properties.ts";
+import { assertServes, socketFileServesTest, tcpServesTest } from "../testing/serves.ts";
+import { frameProperties } from "../testing/frame_properties.ts";
 import { Context, Message, ZMQ } from "./libzmq.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
 
-Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that removes the socket file", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/echo.sock`;
-  const endpoint = `ipc://${path}`;
-  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
-  try {
-    assert.deepEqual(
-      {
-        event: server.ready.event,
-        transport: server.ready.transport,
-        endpoint: server.ready.endpoint,
-      },
-      { event: "ready", transport: "zmq", endpoint },
-    );
-    assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "40"]);
-    assert.equal(run.code, 0, run.stderr);
-    const r = run.record!;
-    assert.equal(r.status, "ok");
-    assert.equal(r.transport, "zmq");
-    assert.equal(r.endpoint, endpoint);
-    assert.deepEqual([r.width, r.height, r.frameBytes], [640, 480, 640 * 480 * 3]);
-    assert.equal(r.frames, 40);
-    assert.ok(r.verified >= 40);
-    assert.equal(r.errors, 0);
-    assert.ok(
-      r.fps > 0 && r.mbPerS > 0 && r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99,
-    );
-    assert.match(r.runtime.packages.libzmq, /^4\.\d+\.\d+$/);
-  } finally {
-    const stop = await server.stop("SIGINT");
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.ok(stop.stopped && stop.stopped.frames >= 40, stop.stdout);
-    assert.equal(await pathExists(path), false, "socket file removed");
-    await Deno.remove(dir, { recursive: true });
-  }
+socketFileServesTest("zmq", "ipc", {
+  check: (r) => assert.match(r.runtime.packages.libzmq, /^4\.\d+\.\d+$/),
 });
 
 tcpServesTest("zmq");
@@ -67,21 +33,7 @@ Deno.test("zmq: a client with no server fails within its timeout and says so in 
   assert.match(run.record!.reason!, /no reply from ipc:\/\/.* within 1 s/);
 });
 
-Deno.test("zmq: a second server on the same endpoint is refused and the first keeps serving", async () => {
-  const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/busy.sock`;
-  const tcp = `tcp://127.0.0.1:${freePort()}`;
-  const first = await startServer("zmq:server", ["--endpoint", endpoint]);
-  const firstTcp = await startServer("zmq:server", ["--endpoint", tcp]);
-  try {
-    await assertEndpointsInUse("zmq:server", [endpoint, tcp]);
-    await assertServes("zmq", endpoint, 5);
-  } finally {
-    await first.stop();
-    await firstTcp.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+endpointInUseTest("zmq", "ipc");
 
 Deno.test("zmq: a stale socket file left by a killed server is replaced", async () => {
   const dir = await Deno.makeTempDir();
@@ -116,14 +68,7 @@ Deno.test("zmq: malformed and oversized requests are refused, the server goes on
   const context = new Context();
   const decoder = new TextDecoder();
   try {
-    const properties = encodeProperties({
-      index: 0,
-      width: 64,
-      height: 48,
-      format: "rgb24",
-      slot: NO_SLOT,
-      sentAt: 0,
-    });
+    const properties = frameProperties(64, 48);
     const cases: [Uint8Array[], RegExp][] = [
       [[new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")], /expected 2 parts/],
       [[new Uint8Array(32), new Uint8Array(10)], /not the magic/],
@@ -171,8 +116,7 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
   const { dir, endpoint, server } = await limitedServer();
   const context = new Context();
   const decoder = new TextDecoder();
-  const properties = (width: number, height: number) =>
-    encodeProperties({ index: 7, width, height, format: "rgb24", slot: NO_SLOT, sentAt: 0 });
+  const properties = (width: number, height: number) => frameProperties(width, height, 7);
   /** Sends `parts` on a new REQ socket; the reply's parts, or undefined after `ms` of silence. */
   const exchange = async (parts: Uint8Array[], ms = 5000) => {
     const socket = context.socket(ZMQ.REQ);
