@@ -24,6 +24,18 @@ const SMALL = ["--size", "480p", "--warmup", "0.2"];
 /** A client's progress line: frames are going round (in warm-up or measured). */
 const PROGRESS = /last round trip/;
 
+/**
+ * When a fault test signals a client (fixed delays, 300 ms and 1700 ms, were
+ * at times still in its start-up on a loaded machine): at its start, before
+ * it can have installed its handler; at its first progress line in a long
+ * warm-up; at its first while measuring.
+ */
+const MOMENTS = [
+  { when: "its start", args: [], line: undefined },
+  { when: "the first warm-up line", args: ["--warmup", "30"], line: /warm-up, last round trip/ },
+  { when: "the first progress line", args: [], line: PROGRESS },
+] as const;
+
 /** Runs `cell`'s client with small frames and `args`. */
 function client(cell: Cell, args: string[], options: StartOptions = {}) {
   return runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
@@ -86,31 +98,18 @@ for (const cell of cases) {
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    // At the client's start (before it can have installed its handler), at its
-    // first progress line in a long warm-up, and at its first while measuring:
-    // fixed delays (300 ms, 1700 ms) were at times still in start-up on a
-    // loaded machine.
-    for (const at of ["start", "warm-up", "progress"] as const) {
-      const { when, args, options } = {
-        start: { when: "its start", args: [], options: { signalAfter: { signal, ms: 0 } } },
-        "warm-up": {
-          when: "the first warm-up line",
-          args: ["--warmup", "30"],
-          options: { signalOnLine: { signal, line: /warm-up, last round trip/ } },
-        },
-        progress: {
-          when: "the first progress line",
-          args: [],
-          options: { signalOnLine: { signal, line: PROGRESS } },
-        },
-      }[at];
+    for (const { when, args, line } of MOMENTS) {
       Deno.test(`faults ${cell.name}: ${signal} at ${when} to client then server leaves nothing behind`, async () => {
         const before = leftovers(RUN_TAG);
         const s = await startServer(server.launch, server.args);
         let stopped = false;
         try {
-          const r = await client(cell, [...args, "--seconds", "30"], options);
-          if (at !== "start" || r.record) {
+          const r = await client(
+            cell,
+            [...args, "--seconds", "30"],
+            line ? { signalOnLine: { signal, line } } : { signalAfter: { signal, ms: 0 } },
+          );
+          if (line || r.record) {
             // Past start-up the client reports what it measured and exits 130.
             assert.equal(r.code, 130, r.stderr);
             assert.equal(r.record?.status, "interrupted");
