@@ -26,7 +26,7 @@ export async function assertServes(
     ...args,
   ]);
   assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.record?.errors, 0, run.record?.firstError);
+  assert.equal(run.record?.errors, 0, run.record?.firstError ?? "");
   assert.equal(run.record?.frames, frames);
   return run;
 }
