@@ -4,7 +4,15 @@
 // lies, and never leaves anything behind.
 import assert from "node:assert/strict";
 import { type Cell, CELLS, RUN_TAG, serverGroups } from "./cells.ts";
-import { leftovers, residentMB, runClient, startServer } from "../testing/processes.ts";
+import {
+  type ClientRun,
+  leftovers,
+  residentMB,
+  runClient,
+  type StartOptions,
+  startServer,
+} from "../testing/processes.ts";
+import { noise } from "../testing/noise.ts";
 
 /** One cell per distinct server (variants sharing a server are covered once). */
 const cases: Cell[] = serverGroups(CELLS.filter((c) => !c.reference)).map((group) =>
@@ -12,6 +20,26 @@ const cases: Cell[] = serverGroups(CELLS.filter((c) => !c.reference)).map((group
 );
 
 const SMALL = ["--size", "480p", "--warmup", "0.2"];
+
+/** A client's progress line: frames are going round (in warm-up or measured). */
+const PROGRESS = /last round trip/;
+
+/**
+ * When a fault test signals a client (fixed delays, 300 ms and 1700 ms, were
+ * at times still in its start-up on a loaded machine): at its start, before
+ * it can have installed its handler; at its first progress line in a long
+ * warm-up; at its first while measuring.
+ */
+const MOMENTS = [
+  { when: "its start", args: [], line: undefined },
+  { when: "the first warm-up line", args: ["--warmup", "30"], line: /warm-up, last round trip/ },
+  { when: "the first progress line", args: [], line: PROGRESS },
+] as const;
+
+/** Runs `cell`'s client with small frames and `args`. */
+function client(cell: Cell, args: string[], options: StartOptions = {}) {
+  return runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
+}
 
 /**
  * Fails when names in /dev/shm or /tmp made for this test run's servers
@@ -24,18 +52,18 @@ function assertNothingNew(before: string[], what: string) {
 
 for (const cell of cases) {
   const server = cell.server!;
-  const client = (args: string[], options = {}) =>
-    runClient(cell.client.launch, [...cell.client.args, ...SMALL, ...args], options);
 
   Deno.test(`faults ${cell.name}: a client killed mid-frame does not stop the server`, async () => {
     const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
     try {
-      const killed = await client(["--seconds", "30"], {
-        signalAfter: { signal: "SIGKILL", ms: 1500 },
+      // Killed once its first progress line says frames are going round (a
+      // fixed 1.5 s was at times still in start-up on a loaded machine).
+      const killed = await client(cell, ["--seconds", "30"], {
+        signalOnLine: { signal: "SIGKILL", line: PROGRESS },
       });
       assert.equal(killed.code, 137);
-      const next = await client(["--frames", "20"]);
+      const next = await client(cell, ["--frames", "20"]);
       assert.equal(next.code, 0, next.stderr);
       assert.equal(next.record?.errors, 0);
     } finally {
@@ -50,8 +78,8 @@ for (const cell of cases) {
     // Killed once the client's first progress line says frames are going round
     // (a fixed 1.5 s was at times before its first frame on a loaded machine).
     const going = Promise.withResolvers<void>();
-    const run = client(["--seconds", "60", "--timeout", "2"], {
-      onStderrLine: (line: string) => line.includes("last round trip") && going.resolve(),
+    const run = client(cell, ["--seconds", "60", "--timeout", "2"], {
+      onStderrLine: (line: string) => PROGRESS.test(line) && going.resolve(),
     });
     await Promise.race([going.promise, run]);
     const killedAt = performance.now();
@@ -70,23 +98,18 @@ for (const cell of cases) {
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    // During start-up or warm-up (at 300 ms), and while measuring (at the
-    // client's first progress line: a fixed 1700 ms was at times still in
-    // start-up on a loaded machine).
-    for (const at of [300, "progress"] as const) {
-      const when = at === "progress" ? "the first progress line" : `${at} ms`;
+    for (const { when, args, line } of MOMENTS) {
       Deno.test(`faults ${cell.name}: ${signal} at ${when} to client then server leaves nothing behind`, async () => {
         const before = leftovers(RUN_TAG);
         const s = await startServer(server.launch, server.args);
         let stopped = false;
         try {
           const r = await client(
-            ["--seconds", "30"],
-            at === "progress"
-              ? { signalOnLine: { signal, line: /last round trip/ } }
-              : { signalAfter: { signal, ms: at } },
+            cell,
+            [...args, "--seconds", "30"],
+            line ? { signalOnLine: { signal, line } } : { signalAfter: { signal, ms: 0 } },
           );
-          if (at === "progress" || r.record) {
+          if (line || r.record) {
             // Past start-up the client reports what it measured and exits 130.
             assert.equal(r.code, 130, r.stderr);
             assert.equal(r.record?.status, "interrupted");
@@ -114,7 +137,7 @@ for (const cell of cases) {
   Deno.test(`faults ${cell.name}: one Ctrl-C in a terminal (SIGINT twice, ms apart) stops the server cleanly`, async () => {
     const before = leftovers(RUN_TAG);
     const s = await startServer(server.launch, server.args);
-    const r = await client(["--frames", "20"]);
+    const r = await client(cell, ["--frames", "20"]);
     assert.equal(r.code, 0, r.stderr);
     // A terminal's Ctrl-C reaches the whole foreground process group: the
     // server gets SIGINT from the terminal and again from `deno task`, a few
@@ -131,13 +154,15 @@ for (const cell of cases) {
 
   Deno.test(`faults ${cell.name}: four clients at once are all served, every frame verified`, async () => {
     const s = await startServer(server.launch, server.args);
-    let runs: Awaited<ReturnType<typeof client>>[];
+    let runs: ClientRun[];
     let stop: Awaited<ReturnType<typeof s.stop>>;
     try {
       runs = await Promise.all(
         // 40 frames each however slow the transport is on a busy machine (the
         // default 5 s could end a slow run first, with fewer frames verified).
-        [1, 2, 3, 4].map(() => client(["--frames", "40", "--seconds", "50"], { timeoutMs: 60000 })),
+        [1, 2, 3, 4].map(() =>
+          client(cell, ["--frames", "40", "--seconds", "50"], { timeoutMs: 60000 })
+        ),
       );
     } finally {
       stop = await s.stop();
@@ -166,19 +191,6 @@ function rawEndpoint(cell: Cell): Deno.ConnectOptions | Deno.UnixConnectOptions 
   return undefined; // shared memory: its own tests feed it wrong segments
 }
 
-/** Bytes from a fixed xorshift sequence: garbage, but the same in every run. */
-function noise(length: number, seed = 0x9e3779b9): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 const GARBAGE: [string, Uint8Array][] = [
   ["random bytes", noise(65536)],
   ["an HTTP request", new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n")],
@@ -195,12 +207,7 @@ for (const cell of cases) {
   Deno.test(`faults ${cell.name}: garbage on the server's socket is dropped, the server goes on, memory stays`, async () => {
     const server = await startServer(cell.server!.launch, cell.server!.args);
     try {
-      const warm = await runClient(cell.client.launch, [
-        ...cell.client.args,
-        ...SMALL,
-        "--frames",
-        "20",
-      ]);
+      const warm = await client(cell, ["--frames", "20"]);
       assert.equal(warm.code, 0, warm.stderr);
       // Memory is compared between round 5 and round 25: what the allocator
       // keeps after the first connections is not a leak, growth after it is.
@@ -218,12 +225,7 @@ for (const cell of cases) {
       const after = await residentMB(server.child.pid);
       assert.ok(before !== undefined && after !== undefined, "the server is still running");
       assert.ok(after - before < 32, `server memory grew from ${before} to ${after} MB`);
-      const next = await runClient(cell.client.launch, [
-        ...cell.client.args,
-        ...SMALL,
-        "--frames",
-        "20",
-      ]);
+      const next = await client(cell, ["--frames", "20"]);
       assert.equal(next.code, 0, next.stderr);
       assert.equal(next.record?.errors, 0);
     } finally {

@@ -3,7 +3,7 @@
 // machines), else on loopback; and the bad input of --remote and --endpoints.
 import assert from "node:assert/strict";
 import { buildLinks, linkMissing, type LinkNetwork, parseLinks } from "./link.ts";
-import { freePort, lines, ROOT } from "../testing/processes.ts";
+import { freePort, lines, spawn } from "../testing/processes.ts";
 import type { BenchResults } from "./summary.ts";
 import { DENO, Terminal } from "../testing/terminal.ts";
 
@@ -13,17 +13,13 @@ const QUICK = ["--runs", "1", "--seconds", "0.5", "--warmup", "0.2", "--limits",
 
 /** Runs deno with `args` (in network namespace `netns`, if given) to its end. */
 async function deno(args: string[], netns?: string) {
-  const command = netns ? ["ip", "netns", "exec", netns, Deno.execPath()] : [Deno.execPath()];
-  const out = await new Deno.Command(command[0], {
-    args: [...command.slice(1), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+  const child = spawn({ deno: args }, [], { netns });
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  return { code: status.code, stdout, stderr };
 }
 
 Deno.test("bench --endpoints: a file that does not parse, or is not there: one line, exit code 2", async () => {
@@ -83,17 +79,9 @@ Deno.test(
       network = across ? await buildLinks(parseLinks("10gbit")) : undefined;
       const link = network?.links[0];
       const host = link?.server.host ?? "127.0.0.1";
-      const command = link
-        ? ["ip", "netns", "exec", link.server.netns, Deno.execPath()]
-        : [Deno.execPath()];
-      const serve = new Deno.Command(command[0], {
-        args: [...command.slice(1), ...SERVE, ...(link ? ["--host", host] : [])],
-        cwd: ROOT,
-        env: { NO_COLOR: "1" },
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
+      const serve = spawn({ deno: SERVE }, link ? ["--host", host] : [], {
+        netns: link?.server.netns,
+      });
       const stderr = new Response(serve.stderr).text();
       const out = lines(serve.stdout);
       const ready: string[] = [];

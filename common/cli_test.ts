@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pathExists } from "../testing/processes.ts";
+import { pathExists, spawn } from "../testing/processes.ts";
 import { SAME_CTRL_C_MS } from "./cli.ts";
 
 const cli = new URL("./cli.ts", import.meta.url).href;
@@ -20,11 +20,7 @@ function startStuckScript(file: string) {
     console.log("ready");
     setInterval(() => {}, 1000);
   `;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["eval", "--quiet", code],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawn({ deno: ["eval", "--quiet", code] });
   const output = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
   return {

@@ -1,13 +1,22 @@
 import assert from "node:assert/strict";
 import { FrameRefused, type FrameTransport, runEcho } from "./echo.ts";
-import { parseClientFlags } from "./flags.ts";
+import { type ClientOptions, parseClientFlags } from "./flags.ts";
 import { runtimeInfo } from "./record.ts";
 
 const COMMAND = { name: "test:client", summary: "test", variants: ["default"] };
 const options = (frames: number) =>
   parseClientFlags(["--size", "32x24", "--warmup", "0", "--frames", String(frames)], COMMAND)
     .options;
-const quiet = () => {};
+/** Runs the echo loop on `transport` with `options`, printing nothing. */
+function quietRun(transport: FrameTransport, options: ClientOptions, signal?: AbortSignal) {
+  return runEcho(transport, {
+    transport: "fake",
+    options,
+    runtime: runtimeInfo(),
+    progress: () => {},
+    signal,
+  });
+}
 
 /**
  * A transport with one frame in flight, from a function that takes a frame
@@ -60,12 +69,7 @@ class FakeEcho implements FrameTransport {
 
 Deno.test("runEcho() verifies every frame and fills the record", async () => {
   const transport = new FakeEcho();
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: options(50),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(transport, options(50));
   assert.equal(r.status, "ok");
   assert.equal(r.frames, 50);
   assert.equal(r.verified, 50);
@@ -76,12 +80,7 @@ Deno.test("runEcho() verifies every frame and fills the record", async () => {
 
 Deno.test("runEcho() counts corrupt, stale and refused frames and goes on", async () => {
   const transport = new FakeEcho({ 3: "flip", 5: "stale", 7: "refuse" });
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: options(20),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(transport, options(20));
   assert.equal(r.status, "ok");
   assert.equal(r.errors, 3);
   assert.deepEqual(r.errorKinds, { corrupt: 1, stale: 1, refused: 1 });
@@ -90,24 +89,14 @@ Deno.test("runEcho() counts corrupt, stale and refused frames and goes on", asyn
 
 Deno.test("runEcho() with --strict stops at the first bad frame", async () => {
   const strict = { ...options(20), strict: true };
-  const r = await runEcho(new FakeEcho({ 4: "flip" }), {
-    transport: "fake",
-    options: strict,
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(new FakeEcho({ 4: "flip" }), strict);
   assert.equal(r.status, "failed");
   assert.match(r.reason!, /--strict: frame 4/);
 });
 
 Deno.test("runEcho() reports a broken transport as failed, with what it measured", async () => {
   const transport = new FakeEcho({ 12: "die" });
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: options(100),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(transport, options(100));
   assert.equal(r.status, "failed");
   assert.equal(r.reason, "peer vanished");
   assert.equal(r.verified, 12);
@@ -120,13 +109,7 @@ Deno.test("runEcho() stops as interrupted when its signal aborts", async () => {
     if (index === 5) controller.abort();
     return Promise.resolve(frame.slice());
   });
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: options(1000),
-    runtime: runtimeInfo(),
-    progress: quiet,
-    signal: controller.signal,
-  });
+  const r = await quietRun(transport, options(1000), controller.signal);
   assert.equal(r.status, "interrupted");
   assert.equal(r.verified, 6);
 });
@@ -150,12 +133,7 @@ class FakePipeline implements FrameTransport {
 
 Deno.test("runEcho() keeps inFlight frames outstanding and drains them at the end", async () => {
   const transport = new FakePipeline(4);
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: options(40),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(transport, options(40));
   assert.equal(r.errors, 0);
   assert.equal(r.frames, 40);
   assert.equal(transport.maxOutstanding, 4);
@@ -164,22 +142,12 @@ Deno.test("runEcho() keeps inFlight frames outstanding and drains them at the en
 });
 
 Deno.test("runEcho() counts a frame the transport mislabels", async () => {
-  const r = await runEcho(new FakePipeline(2, 7), {
-    transport: "fake",
-    options: options(20),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(new FakePipeline(2, 7), options(20));
   assert.deepEqual(r.errorKinds, { "wrong-index": 1 });
 });
 
 Deno.test("runEcho() refuses an inFlight the frame pool cannot hold", async () => {
-  const r = await runEcho(new FakePipeline(8), {
-    transport: "fake",
-    options: options(5),
-    runtime: runtimeInfo(),
-    progress: quiet,
-  });
+  const r = await quietRun(new FakePipeline(8), options(5));
   assert.equal(r.status, "failed");
   assert.match(r.reason!, /in flight must be 1 to 7/);
 });
@@ -188,12 +156,7 @@ Deno.test("runEcho() ends a run whose every frame is refused when its time is up
   const transport = oneAtATime(() => Promise.reject(new FrameRefused("never")));
   for (const warmup of [0, 0.1]) {
     const opts = { ...options(1000), seconds: 0.2, warmup };
-    const r = await runEcho(transport, {
-      transport: "fake",
-      options: opts,
-      runtime: runtimeInfo(),
-      progress: quiet,
-    });
+    const r = await quietRun(transport, opts);
     assert.equal(r.status, "ok");
     assert.equal(r.frames, 0);
     assert.ok(r.errors > 0 && r.errorKinds.refused === r.errors);
@@ -207,13 +170,7 @@ Deno.test("runEcho() lets timers and signals through when the transport never wa
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), 100);
   const started = performance.now();
-  const r = await runEcho(transport, {
-    transport: "fake",
-    options: { ...options(1e9), seconds: 30 },
-    runtime: runtimeInfo(),
-    progress: quiet,
-    signal: controller.signal,
-  });
+  const r = await quietRun(transport, { ...options(1e9), seconds: 30 }, controller.signal);
   clearTimeout(timer);
   assert.equal(r.status, "interrupted");
   assert.ok(performance.now() - started < 5000);

@@ -1,42 +1,24 @@
 import assert from "node:assert/strict";
-import { endpointFlag, isLoopback, parseEndpoint } from "./endpoint.ts";
+import { type Endpoint, endpointFlag, isLoopback, parseEndpoint } from "./endpoint.ts";
 import { UsageError } from "./flags.ts";
 
 Deno.test("parseEndpoint() reads every kind into its canonical URL", () => {
   const all = ["unix", "tcp", "ipc", "http", "shm"] as const;
-  assert.deepEqual(parseEndpoint("unix:///tmp/a.sock", all), {
-    kind: "unix",
-    url: "unix:///tmp/a.sock",
-    path: "/tmp/a.sock",
-  });
-  assert.deepEqual(parseEndpoint("ipc:///tmp/b.sock", all), {
-    kind: "ipc",
-    url: "ipc:///tmp/b.sock",
-    path: "/tmp/b.sock",
-  });
-  assert.deepEqual(parseEndpoint("tcp://127.0.0.1:5555", all), {
-    kind: "tcp",
-    url: "tcp://127.0.0.1:5555",
-    host: "127.0.0.1",
-    port: 5555,
-  });
-  assert.deepEqual(parseEndpoint("tcp://[::1]:0", all), {
-    kind: "tcp",
-    url: "tcp://[::1]:0",
-    host: "::1",
-    port: 0,
-  });
-  assert.deepEqual(parseEndpoint("http://localhost:8080/", all), {
-    kind: "http",
-    url: "http://localhost:8080",
-    host: "localhost",
-    port: 8080,
-  });
-  assert.deepEqual(parseEndpoint("shm://framebench-shm", all), {
-    kind: "shm",
-    url: "shm://framebench-shm",
-    name: "framebench-shm",
-  });
+  const cases: [string, Endpoint][] = [
+    ["unix:///tmp/a.sock", { kind: "unix", url: "unix:///tmp/a.sock", path: "/tmp/a.sock" }],
+    ["ipc:///tmp/b.sock", { kind: "ipc", url: "ipc:///tmp/b.sock", path: "/tmp/b.sock" }],
+    [
+      "tcp://127.0.0.1:5555",
+      { kind: "tcp", url: "tcp://127.0.0.1:5555", host: "127.0.0.1", port: 5555 },
+    ],
+    ["tcp://[::1]:0", { kind: "tcp", url: "tcp://[::1]:0", host: "::1", port: 0 }],
+    [
+      "http://localhost:8080/",
+      { kind: "http", url: "http://localhost:8080", host: "localhost", port: 8080 },
+    ],
+    ["shm://framebench-shm", { kind: "shm", url: "shm://framebench-shm", name: "framebench-shm" }],
+  ];
+  for (const [text, endpoint] of cases) assert.deepEqual(parseEndpoint(text, all), endpoint, text);
 });
 
 Deno.test("parseEndpoint() makes a relative socket path absolute", () => {

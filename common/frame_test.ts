@@ -1,25 +1,20 @@
 import assert from "node:assert/strict";
 import { formatFromCode, frameGeometry, parseSize, sizeName } from "./frame.ts";
 
+/** The geometry parseSize() should give, written out. */
+function rgb24(width: number, height: number, frameBytes: number) {
+  return { width, height, format: "rgb24", frameBytes };
+}
+
 Deno.test("parseSize() knows the presets", () => {
-  assert.deepEqual(parseSize("1080p"), {
-    width: 1920,
-    height: 1080,
-    format: "rgb24",
-    frameBytes: 6220800,
-  });
+  assert.deepEqual(parseSize("1080p"), rgb24(1920, 1080, 6220800));
   assert.equal(parseSize("4K").frameBytes, 3840 * 2160 * 3);
   assert.equal(sizeName(parseSize("480p")), "640x480");
   assert.equal(sizeName(parseSize("720p")), "1280x720");
 });
 
 Deno.test("parseSize() takes WxH", () => {
-  assert.deepEqual(parseSize("320x240"), {
-    width: 320,
-    height: 240,
-    format: "rgb24",
-    frameBytes: 230400,
-  });
+  assert.deepEqual(parseSize("320x240"), rgb24(320, 240, 230400));
 });
 
 Deno.test("parseSize() refuses what is not a size", () => {

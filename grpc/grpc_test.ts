@@ -7,14 +7,15 @@ import * as grpc from "@grpc/grpc-js";
 import http2 from "node:http2";
 import {
   freePort,
-  lines,
   pathExists,
   ROOT,
   runClient,
   startServer,
   taskArgs,
 } from "../testing/processes.ts";
+import { startClient } from "../testing/background_client.ts";
 import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
 import { FrameRefused } from "../common/echo.ts";
 import { parseEndpoint } from "../common/endpoint.ts";
 import { frameGeometry } from "../common/frame.ts";
@@ -33,50 +34,20 @@ const TRANSPORTS = {
   lean: [LeanUnaryEcho, LeanStreamEcho],
 } as const;
 
-/** A client process whose progress lines are watched while it runs. */
-function watchClient(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs("grpc:client"), ...args, "--json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderrLines: string[] = [];
-  const { promise: progressing, resolve } = Promise.withResolvers<void>();
-  const stderr = (async () => {
-    for await (const line of lines(child.stderr)) {
-      stderrLines.push(line);
-      if (/fps/.test(line)) resolve();
-    }
-    resolve();
-  })();
-  const stdout = new Response(child.stdout).text();
-  const ended = (async () => {
-    const status = await child.status;
-    await stderr;
-    const out = await stdout;
-    return {
-      code: status.code,
-      stderr: stderrLines.join("\n"),
-      record: JSON.parse(out.trim().split("\n").pop() || "null"),
-    };
-  })();
-  /** Kills the client if it still runs, and waits for its end. */
-  const kill = async () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await ended;
-  };
-  return { child, progressing, ended, kill };
-}
+/** A second server's line at an endpoint in use. */
+const IN_USE = /^grpc:server: \S+ is in use by another server$/;
 
 /** A server of `impl` at `endpoint` and a client of it that streams for a minute, watched. */
 async function serveAndWatch(impl: string[], endpoint: string[], clientArgs: string[]) {
   const server = await startServer("grpc:server", [...impl, ...endpoint]);
-  const client = watchClient([...impl, ...endpoint, ...SMALL, "--seconds", "60", ...clientArgs]);
+  const client = startClient("grpc:client", [
+    ...impl,
+    ...endpoint,
+    ...SMALL,
+    "--seconds",
+    "60",
+    ...clientArgs,
+  ]);
   return { server, client };
 }
 
@@ -215,14 +186,7 @@ for (const impl of IMPLS) {
           assert.equal(run.record?.endpoint, `unix://${path}`);
           assert.equal(run.record?.errors, 0);
         }
-        const second = await startServer("grpc:server", [...I, ...unixArgs(path)]).then(
-          () => assert.fail("a second server started"),
-          (error: Error) => error.message,
-        );
-        assert.match(
-          second,
-          /exited with code 1 before it was ready: grpc:server: unix:\/\/.* is in use by another server$/,
-        );
+        await assertEndpointsInUse("grpc:server", [`unix://${path}`], { args: I, says: IN_USE });
         assert.equal(await pathExists(path), true, "the first server's file is left alone");
       } finally {
         const stop = await server.stop("SIGTERM");
@@ -238,16 +202,10 @@ for (const impl of IMPLS) {
     const port = String(freePort());
     const first = await startServer("grpc:server", [...I, ...tcpArgs(port)]);
     try {
-      const second = await startServer("grpc:server", [...I, ...tcpArgs(port)]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(
-        second,
-        new RegExp(
-          `code 1 before it was ready: grpc:server: tcp://127.0.0.1:${port} is in use by another server$`,
-        ),
-      );
+      await assertEndpointsInUse("grpc:server", [`tcp://127.0.0.1:${port}`], {
+        args: I,
+        says: IN_USE,
+      });
       const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], "unary", 5);
       assert.equal(run.code, 0, run.stderr);
     } finally {
@@ -433,20 +391,20 @@ for (const impl of IMPLS) {
         "3",
       ]);
       try {
-        await client.progressing;
+        await client.printed(/fps/);
         const killed = performance.now();
         await server.stop("SIGKILL");
-        const { code, record } = await client.ended;
+        const { code, record } = await client.ended();
         assert.ok(performance.now() - killed < 3000 + 2000, "within the timeout");
         assert.equal(code, 1);
-        assert.equal(record.status, "failed");
+        assert.equal(record?.status, "failed");
         assert.match(
-          record.reason,
+          record?.reason ?? "",
           /server at tcp:\/\/127\.0\.0\.1:\d+ is unreachable or gone|no reply from/,
         );
-        assert.equal(record.reason.split("\n").length, 1);
-        assert.ok(record.verified > 0);
-        assert.equal(record.errors, 0);
+        assert.equal(record!.reason!.split("\n").length, 1);
+        assert.ok(record!.verified > 0);
+        assert.equal(record?.errors, 0);
       } finally {
         await client.kill();
       }
@@ -461,14 +419,14 @@ for (const impl of IMPLS) {
       "2",
     ]);
     try {
-      await client.progressing;
+      await client.printed(/fps/);
       const stopped = performance.now();
       server.child.kill("SIGSTOP");
-      const { code, record } = await client.ended;
+      const { code, record } = await client.ended();
       const waited = performance.now() - stopped;
       assert.ok(waited >= 1500 && waited < 2000 + 2000, `waited ${waited} ms`);
       assert.equal(code, 1);
-      assert.match(record.reason, /^no reply from tcp:\/\/127\.0\.0\.1:\d+ within 2 s/);
+      assert.match(record?.reason ?? "", /^no reply from tcp:\/\/127\.0\.0\.1:\d+ within 2 s/);
     } finally {
       server.child.kill("SIGCONT");
       assert.equal((await server.stop()).code, 0);
@@ -481,7 +439,7 @@ for (const impl of IMPLS) {
     const path = `${dir}/echo.sock`;
     const { server, client } = await serveAndWatch(I, unixArgs(path), ["--variant", "stream"]);
     try {
-      await client.progressing;
+      await client.printed(/fps/);
       const started = performance.now();
       const stop = await server.stop("SIGINT");
       assert.ok(
@@ -491,14 +449,14 @@ for (const impl of IMPLS) {
       assert.equal(stop.code, 0, stop.stderr);
       assert.ok(stop.stopped && stop.stopped.frames > 0);
       assert.equal(await pathExists(path), false, "socket file removed");
-      const { code, record } = await client.ended;
+      const { code, record } = await client.ended();
       assert.equal(code, 1);
-      assert.equal(record.status, "failed");
+      assert.equal(record?.status, "failed");
       assert.match(
-        record.reason,
+        record?.reason ?? "",
         /server at unix:\/\/.* (cancelled the call|is unreachable or gone)/,
       );
-      assert.equal(record.errors, 0);
+      assert.equal(record?.errors, 0);
     } finally {
       await client.kill();
       await Deno.remove(dir, { recursive: true });
@@ -519,17 +477,17 @@ for (const impl of IMPLS) {
         "--seconds",
         "60",
       ];
-      const interrupted = watchClient(args);
-      await interrupted.progressing;
+      const interrupted = startClient("grpc:client", args);
+      await interrupted.printed(/fps/);
       interrupted.child.kill("SIGINT");
-      const { code, record } = await interrupted.ended;
+      const { code, record } = await interrupted.ended();
       assert.equal(code, 130);
-      assert.deepEqual([record.status, record.errors], ["interrupted", 0]);
-      assert.ok(record.verified > 0);
-      const killed = watchClient(args);
-      await killed.progressing;
+      assert.deepEqual([record?.status, record?.errors], ["interrupted", 0]);
+      assert.ok(record!.verified > 0);
+      const killed = startClient("grpc:client", args);
+      await killed.printed(/fps/);
       killed.child.kill("SIGKILL");
-      await killed.ended;
+      await killed.ended();
       for (const variant of ["unary", "stream"]) {
         const run = await runFrames("grpc:client", [...I, ...tcpArgs(port)], variant, 5);
         assert.equal(run.code, 0, run.stderr);
@@ -679,25 +637,25 @@ Deno.test("grpc (lean): streams that only announce large messages cannot make th
 });
 
 Deno.test("grpc: bad flags exit with code 2 and one line", async () => {
-  await assertUsageErrors([
-    ["grpc:server", ["--bogus"]],
-    ["grpc:server", ["--endpoint", "tcp://127.0.0.1:70000"]],
-    ["grpc:server", ["--port", "6000"]],
-    ["grpc:server", ["--max-bytes", "-1"]],
-    ["grpc:server", ["--codec", "json"]],
-    ["grpc:server", ["--impl", "rust"]],
-    ["grpc:server", ["--impl", "lean", "--codec", "protobufjs"]],
-    ["grpc:client", ["--impl", "lean", "--codec", "protobufjs"]],
-    ["grpc:client", ["--variant", "rest"]],
-    ["grpc:client", ["--variant", "unary", "--chunk-bytes", "1000"]],
-    ["grpc:client", ["--variant", "stream", "--chunk-bytes", "0"]],
-    ["grpc:client", ["--in-flight", "1.5"]],
-    ["grpc:client", ["--endpoint", "unix://"]],
-    ["grpc:client", ["--endpoint", "ipc:///tmp/x.sock"]],
-    ["grpc:client", ["--window", "100"]],
-    ["grpc:python-server", ["--endpoint", "udp://127.0.0.1:6000"]],
-    ["grpc:python-client", ["--endpoint=tcp://127.0.0.1:70000"]],
-  ]);
+  await assertUsageErrors(`
+    grpc:server --bogus
+    grpc:server --endpoint tcp://127.0.0.1:70000
+    grpc:server --port 6000
+    grpc:server --max-bytes -1
+    grpc:server --codec json
+    grpc:server --impl rust
+    grpc:server --impl lean --codec protobufjs
+    grpc:client --impl lean --codec protobufjs
+    grpc:client --variant rest
+    grpc:client --variant unary --chunk-bytes 1000
+    grpc:client --variant stream --chunk-bytes 0
+    grpc:client --in-flight 1.5
+    grpc:client --endpoint unix://
+    grpc:client --endpoint ipc:///tmp/x.sock
+    grpc:client --window 100
+    grpc:python-server --endpoint udp://127.0.0.1:6000
+    grpc:python-client --endpoint=tcp://127.0.0.1:70000
+  `);
 });
 
 Deno.test("grpc: --in-flight beyond the frame pool is a failed run with one line", async () => {

@@ -3,9 +3,14 @@
 // SETTINGS) and what it writes (ACKs, DATA cut to the peer's frame size and
 // windows, GOAWAY on a protocol error).
 import assert from "node:assert/strict";
-import { hpackEncode } from "./hpack.ts";
+import { type HeaderField, hpackEncode } from "./hpack.ts";
 import { huffmanEncode } from "./huffman.ts";
-import { Http2Connection, type Http2Stream, type StreamEvents } from "./http2_connection.ts";
+import {
+  Http2Connection,
+  type Http2ConnectionOptions,
+  type Http2Stream,
+  type StreamEvents,
+} from "./http2_connection.ts";
 import {
   ErrorCode,
   Flag,
@@ -97,6 +102,25 @@ async function pair(): Promise<{ ours: Deno.Conn; peer: RawPeer; close(): void }
   };
 }
 
+/**
+ * Runs `test` with a started connection of `options` on one end of a socket
+ * pair and a raw peer on the other, and closes both after it.
+ */
+async function withConnection(
+  options: Http2ConnectionOptions,
+  test: (connection: Http2Connection, peer: RawPeer) => Promise<void>,
+): Promise<void> {
+  const { ours, peer, close } = await pair();
+  const connection = new Http2Connection(ours, options);
+  connection.start();
+  try {
+    await test(connection, peer);
+  } finally {
+    connection.close();
+    close();
+  }
+}
+
 /** Stream events that collect what arrives. */
 function collector() {
   const data: number[] = [];
@@ -114,18 +138,13 @@ function collector() {
 }
 
 Deno.test("http2 connection (server): Huffman and CONTINUATION headers, padded DATA, SETTINGS and PING answered", async () => {
-  const { ours, peer, close } = await pair();
   const c = collector();
   const { promise: opened, resolve } = Promise.withResolvers<[Http2Stream, [string, string][]]>();
-  const connection = new Http2Connection(ours, {
-    role: "server",
-    onStream(stream, fields) {
-      stream.events = c.events;
-      resolve([stream, fields.map(([n, v]) => [n, v])]);
-    },
-  });
-  connection.start();
-  try {
+  const onStream = (stream: Http2Stream, fields: HeaderField[]) => {
+    stream.events = c.events;
+    resolve([stream, fields.map(([n, v]) => [n, v])]);
+  };
+  await withConnection({ role: "server", onStream }, async (_connection, peer) => {
     // A header block with a Huffman-coded literal, cut in two by CONTINUATION.
     const path = huffmanEncode(new TextEncoder().encode("/framebench.FrameEcho/Echo"));
     const block = Uint8Array.from([
@@ -166,17 +185,11 @@ Deno.test("http2 connection (server): Huffman and CONTINUATION headers, padded D
     assert.deepEqual(c.data, Array.from({ length: 20 }, (_, i) => i));
     assert.equal(c.ended(), true);
     assert.equal(stream.sendWindow, 100000, "the peer's INITIAL_WINDOW_SIZE applies");
-  } finally {
-    connection.close();
-    close();
-  }
+  });
 });
 
 Deno.test("http2 connection (client): DATA cut to the peer's 16 KiB frames and stalled by its window until WINDOW_UPDATE", async () => {
-  const { ours, peer, close } = await pair();
-  const connection = new Http2Connection(ours, { role: "client" });
-  connection.start();
-  try {
+  await withConnection({ role: "client" }, async (connection, peer) => {
     assert.deepEqual(await peer.bytes(PREFACE.length), PREFACE);
     await peer.write(settingsFrame(new Map())); // defaults: 16 KiB frames, 65535-byte windows
     const stream = connection.openStream(collector().events);
@@ -207,17 +220,11 @@ Deno.test("http2 connection (client): DATA cut to the peer's 16 KiB frames and s
     await sending;
     assert.deepEqual(Uint8Array.from(got), payload);
     assert.equal(last!.flags & Flag.END_STREAM, Flag.END_STREAM);
-  } finally {
-    connection.close();
-    close();
-  }
+  });
 });
 
 Deno.test("http2 connection (server): a frame over the frame size, and a peer that is not HTTP/2, close the connection", async () => {
-  {
-    const { ours, peer, close } = await pair();
-    const connection = new Http2Connection(ours, { role: "server" });
-    connection.start();
+  await withConnection({ role: "server" }, async (connection, peer) => {
     // A PING of 9 bytes: FRAME_SIZE_ERROR, a connection error.
     await peer.write(
       PREFACE,
@@ -227,24 +234,16 @@ Deno.test("http2 connection (server): a frame over the frame size, and a peer th
     const goaway = await peer.until(FrameType.GOAWAY);
     assert.equal(readU32(goaway.payload, 4), ErrorCode.FRAME_SIZE_ERROR);
     await connection.closed;
-    close();
-  }
-  {
-    const { ours, peer, close } = await pair();
-    const connection = new Http2Connection(ours, { role: "server" });
-    connection.start();
+  });
+  await withConnection({ role: "server" }, async (connection, peer) => {
     await peer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
     await connection.closed;
     assert.match(connection.closeReason, /not an HTTP\/2 client/);
-    close();
-  }
+  });
 });
 
 Deno.test("http2 connection (client): RST_STREAM and GOAWAY end the streams they name, and no new stream opens", async () => {
-  const { ours, peer, close } = await pair();
-  const connection = new Http2Connection(ours, { role: "client" });
-  connection.start();
-  try {
+  await withConnection({ role: "client" }, async (connection, peer) => {
     await peer.bytes(PREFACE.length);
     await peer.write(settingsFrame(new Map()));
     const resets: [number, number | undefined][] = [];
@@ -265,8 +264,5 @@ Deno.test("http2 connection (client): RST_STREAM and GOAWAY end the streams they
     assert.equal(connection.usable, false);
     assert.throws(() => connection.openStream(collector().events), /going away/);
     assert.equal(b.closed, false, "stream 3 may still finish");
-  } finally {
-    connection.close();
-    close();
-  }
+  });
 });

@@ -8,36 +8,14 @@ import { parseEndpoint } from "../common/endpoint.ts";
 import { parseSize } from "../common/frame.ts";
 import { freePort, runClient, startServer } from "../testing/processes.ts";
 import { python, pythonMissing } from "../testing/python.ts";
-import { publisherRecord, streamSuite, subscriberRecord } from "../testing/stream_suite.ts";
+import { publisherRecord, socketStreamSuites, subscriberRecord } from "../testing/stream_suite.ts";
 import { ErrorCode } from "./http2_frames.ts";
 import { Http2Connection, type Http2Stream } from "./http2_connection.ts";
 import { NO_EVENTS } from "./http2_stream.ts";
 import { RESPONSE_HEADERS } from "./lean_server_call.ts";
 import { subscribeGrpc } from "./subscriber.ts";
 
-const dir = Deno.makeTempDirSync({ prefix: "framebench-grpc-stream-" });
-let n = 0;
-
-streamSuite({
-  transport: "grpc tcp",
-  publisher: "grpc:pub",
-  subscriber: "grpc:sub",
-  overflow: ["block", "drop"],
-  endpoint: () => Promise.resolve({ url: `tcp://127.0.0.1:${freePort()}` }),
-});
-
-streamSuite({
-  transport: "grpc unix",
-  publisher: "grpc:pub",
-  subscriber: "grpc:sub",
-  overflow: ["block", "drop"],
-  endpoint() {
-    const path = `${dir}/stream-${n++}.sock`;
-    return Promise.resolve({ url: `unix://${path}`, leftover: path });
-  },
-});
-
-globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+socketStreamSuites({ transport: "grpc", overflow: ["block", "drop"], schemes: ["tcp", "unix"] });
 
 const SMALL = ["--size", "480p", "--json"];
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { pathExists, runClient, type ServerProcess, startServer } from "../testing/processes.ts";
 import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { assertEndpointsInUse } from "../testing/endpoint_in_use.ts";
 import { parseSize } from "../common/frame.ts";
 import { FrameSource } from "../common/source.ts";
 import { encodeJpeg } from "./jpeg.ts";
@@ -442,15 +443,9 @@ Deno.test("rest: the port in use, and the unix socket in use, are one clear line
   const first = await tcpServer();
   const firstUnix = await startServer("rest:server", ["--endpoint", `unix://${path}`]);
   try {
-    for (const endpoint of [first.ready.endpoint, firstUnix.ready.endpoint]) {
-      const second = await startServer("rest:server", ["--endpoint", endpoint]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(second, /exited with code 1/);
-      assert.match(second, /rest:server: .* is in use by another (process|server)/);
-      assert.equal(second.split("\n").length, 1, second);
-    }
+    await assertEndpointsInUse("rest:server", [first.ready.endpoint, firstUnix.ready.endpoint], {
+      says: /^rest:server: .* is in use by another (process|server)/,
+    });
     const run = await restClient(firstUnix.ready.endpoint, ...SMALL, "--frames", "3");
     assert.equal(run.code, 0, run.stderr);
   } finally {
@@ -527,24 +522,24 @@ Deno.test("rest: a server listening beyond this machine says so", async () => {
 });
 
 Deno.test("rest: bad flags exit with code 2 and one line", async () => {
-  await assertUsageErrors([
-    ["rest:server", ["--bogus"]],
-    ["rest:server", ["--port", "8080"]],
-    ["rest:server", ["--endpoint", "http://127.0.0.1:70000"]],
-    ["rest:server", ["--endpoint", "http://127.0.0.1:x"]],
-    ["rest:server", ["--endpoint", "ipc:///tmp/x.sock"]],
-    ["rest:server", ["--endpoint", "unix://"]],
-    ["rest:server", ["--max-bytes", "0"]],
-    ["rest:client", ["--variant", "yuv"]],
-    ["rest:client", ["--variant", "base64", "--encoder", "fast"]],
-    ["rest:client", ["--variant", "raw", "--encoder", "js"]],
-    ["rest:client", ["--variant", "jpeg", "--quality", "0"]],
-    ["rest:client", ["--variant", "jpeg", "--quality", "101"]],
-    ["rest:client", ["--variant", "hex", "--quality", "50"]],
-    ["rest:client", ["--variant", "raw", "--min-psnr", "20"]],
-    ["rest:client", ["--in-flight", "8"]],
-    ["rest:client", ["--endpoint", "http://127.0.0.1:0"]],
-    ["rest:client", ["--endpoint", "shm://frames"]],
-    ["rest:client", ["--size", "huge"]],
-  ]);
+  await assertUsageErrors(`
+    rest:server --bogus
+    rest:server --port 8080
+    rest:server --endpoint http://127.0.0.1:70000
+    rest:server --endpoint http://127.0.0.1:x
+    rest:server --endpoint ipc:///tmp/x.sock
+    rest:server --endpoint unix://
+    rest:server --max-bytes 0
+    rest:client --variant yuv
+    rest:client --variant base64 --encoder fast
+    rest:client --variant raw --encoder js
+    rest:client --variant jpeg --quality 0
+    rest:client --variant jpeg --quality 101
+    rest:client --variant hex --quality 50
+    rest:client --variant raw --min-psnr 20
+    rest:client --in-flight 8
+    rest:client --endpoint http://127.0.0.1:0
+    rest:client --endpoint shm://frames
+    rest:client --size huge
+  `);
 });

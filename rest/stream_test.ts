@@ -5,33 +5,16 @@ import assert from "node:assert/strict";
 import { freePort, runClient, startServer } from "../testing/processes.ts";
 import { python } from "../testing/python.ts";
 import { pythonTest } from "../testing/python_test_case.ts";
-import { publisherRecord, streamSuite, subscriberRecord } from "../testing/stream_suite.ts";
+import {
+  freshEndpoints,
+  publisherRecord,
+  socketStreamSuites,
+  subscriberRecord,
+} from "../testing/stream_suite.ts";
 
 const READER = "rest/testdata/stream_reader.py";
 
-const dir = Deno.makeTempDirSync({ prefix: "framebench-rest-stream-" });
-let n = 0;
-
-streamSuite({
-  transport: "rest http",
-  publisher: "rest:pub",
-  subscriber: "rest:sub",
-  overflow: ["block", "drop"],
-  endpoint: () => Promise.resolve({ url: `http://127.0.0.1:${freePort()}` }),
-});
-
-streamSuite({
-  transport: "rest unix",
-  publisher: "rest:pub",
-  subscriber: "rest:sub",
-  overflow: ["block", "drop"],
-  endpoint() {
-    const path = `${dir}/stream-${n++}.sock`;
-    return Promise.resolve({ url: `unix://${path}`, leftover: path });
-  },
-});
-
-globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+socketStreamSuites({ transport: "rest", overflow: ["block", "drop"], schemes: ["http", "unix"] });
 
 /** A raw HTTP/1.1 request to `port`; resolves with the first line of the answer. */
 async function statusLine(port: number, request: string): Promise<string> {
@@ -83,10 +66,12 @@ Deno.test("rest stream: a bad request gets one line and the publisher goes on se
   }
 });
 
+const fresh = freshEndpoints("rest-python");
+
 await pythonTest(
   "rest stream: a Python reader written from rest/README.md reads the whole stream",
   async () => {
-    for (const url of [`http://127.0.0.1:${freePort()}`, `unix://${dir}/python-${n++}.sock`]) {
+    for (const { url } of [fresh("http"), fresh("unix")]) {
       const publisher = await startServer("rest:pub", [
         ...["--endpoint", url, "--size", "480p", "--fps", "30", "--seconds", "1"],
         ...["--subscribers", "1", "--timeout", "60", "--json"],

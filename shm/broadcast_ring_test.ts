@@ -12,7 +12,7 @@ import { readBroadcastHeader } from "./broadcast_layout.ts";
 import { BroadcastRing } from "./broadcast_ring.ts";
 import { sharedMemoryPlatform } from "./platform.ts";
 import { openShmPublisher, type ShmPublisher } from "./publisher.ts";
-import { subscribeShm } from "./subscriber.ts";
+import { type ShmSubscription, subscribeShm } from "./subscriber.ts";
 
 const geometry = frameGeometry(64, 48, "rgb24");
 let count = 0;
@@ -29,6 +29,14 @@ function publishing(publisher: ShmPublisher, source: FrameSource) {
     await publisher.publish(source.frame(index), properties);
     return index++;
   };
+}
+
+/** Takes `sub`'s next message, asserts it is frame `index`, its pixels exact, and releases it. */
+async function assertNextFrame(sub: ShmSubscription, source: FrameSource, index: number) {
+  const message = await sub.next();
+  assert(message.kind === "frame" && message.properties.index === index, `not frame ${index}`);
+  assert.equal(checkFrame(source, message.frame, index), undefined);
+  assert.equal(sub.release(), true);
 }
 
 async function withRing(
@@ -73,11 +81,7 @@ Deno.test("broadcast ring: a frame overwritten while it is read is dropped, not 
     assert.equal(sub.release(), false, "the seqlock saw the overwrite");
     await publish();
     // Lapped (frames 1 to 3 published since, in 2 slots): the next frame is the newest.
-    const newest = await sub.next();
-    assert(newest.kind === "frame");
-    assert.equal(newest.properties.index, 3);
-    assert.equal(checkFrame(source, newest.frame, 3), undefined);
-    assert.equal(sub.release(), true);
+    await assertNextFrame(sub, source, 3);
     publisher.end(4);
     assert.deepEqual(await sub.next(), { kind: "end", published: 4 });
     sub.close();
@@ -100,12 +104,7 @@ Deno.test("broadcast ring: under block the publisher waits for the slowest subsc
     assert.equal(done, false, "slot 0 is still being read");
     assert.equal(sub.release(), true);
     await third;
-    for (const index of [1, 2]) {
-      const message = await sub.next();
-      assert(message.kind === "frame" && message.properties.index === index);
-      assert.equal(checkFrame(source, message.frame, index), undefined);
-      assert.equal(sub.release(), true);
-    }
+    for (const index of [1, 2]) await assertNextFrame(sub, source, index);
     sub.close();
   });
 });
@@ -116,10 +115,7 @@ Deno.test("broadcast ring: --loan stamps the slot in place, frames stay exact", 
     const publish = publishing(publisher, source);
     for (let index = 0; index < 40; index++) {
       await publish();
-      const message = await sub.next();
-      assert(message.kind === "frame" && message.properties.index === index);
-      assert.equal(checkFrame(source, message.frame, index), undefined);
-      assert.equal(sub.release(), true);
+      await assertNextFrame(sub, source, index);
     }
     sub.close();
   });

@@ -252,14 +252,14 @@ Deno.test("shm: a segment of another layout is refused with a clear error, never
 });
 
 Deno.test("shm: bad flags exit with code 2 and one line", async () => {
-  await assertUsageErrors([
-    ["shm:server", ["--bogus"]],
-    ["shm:server", ["--endpoint", "shm://a/b"]],
-    ["shm:server", ["--name", "framebench-shm"]],
-    ["shm:client", ["--slots", "0"]],
-    ["shm:client", ["--slots", "33"]],
-    ["shm:client", ["--variant", "tcp"]],
-    ["shm:client", ["--endpoint", "shm://"]],
-    ["shm:client", ["--endpoint", "ipc:///tmp/framebench-shm.sock"]],
-  ]);
+  await assertUsageErrors(`
+    shm:server --bogus
+    shm:server --endpoint shm://a/b
+    shm:server --name framebench-shm
+    shm:client --slots 0
+    shm:client --slots 33
+    shm:client --variant tcp
+    shm:client --endpoint shm://
+    shm:client --endpoint ipc:///tmp/framebench-shm.sock
+  `);
 });

@@ -2,65 +2,19 @@
 // user runs (deno.json), over unix sockets and TCP; and a stranger's bytes on
 // the server's socket.
 import assert from "node:assert/strict";
-import { freePort, pathExists, runClient, startServer, taskArgs } from "../testing/processes.ts";
-import { encodeProperties, NO_SLOT, PROPERTIES_BYTES } from "../common/properties.ts";
+import { runClient, startServer, taskArgs } from "../testing/processes.ts";
+import { PROPERTIES_BYTES } from "../common/properties.ts";
+import { frameProperties } from "../testing/frame_properties.ts";
 import { python, pythonMissing } from "../testing/python.ts";
+import { endpointInUseTest } from "../testing/endpoint_in_use.ts";
+import { socketFileServesTest, tcpServesTest } from "../testing/serves.ts";
 import { decodeHead, HEAD_BYTES, readFull } from "./wire.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
 
-Deno.test("socket: echo over a unix socket, verified, then a clean exit on SIGINT that removes the socket file", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/echo.sock`;
-  const endpoint = `unix://${path}`;
-  const server = await startServer("socket:server", ["--endpoint", endpoint]);
-  try {
-    assert.equal(server.ready.endpoint, endpoint);
-    assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
-    for (const inFlight of ["1", "3"]) {
-      const run = await runClient("socket:client", [
-        ...["--endpoint", endpoint, "--in-flight", inFlight, ...SMALL, "--frames", "40"],
-      ]);
-      assert.equal(run.code, 0, run.stderr);
-      const r = run.record!;
-      assert.deepEqual([r.status, r.transport, r.endpoint, r.frames, r.errors], [
-        "ok",
-        "socket",
-        endpoint,
-        40,
-        0,
-      ]);
-      assert.ok(r.verified >= 40);
-    }
-  } finally {
-    const stop = await server.stop("SIGINT");
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.ok(stop.stopped && stop.stopped.frames >= 80, stop.stdout);
-    assert.equal(stop.stopped.refused, 0);
-    assert.equal(await pathExists(path), false, "socket file removed");
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+socketFileServesTest("socket", "unix", { runs: [["--in-flight", "1"], ["--in-flight", "3"]] });
 
-Deno.test("socket: echo over TCP, and SIGTERM stops the server cleanly", async () => {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const server = await startServer("socket:server", ["--endpoint", endpoint]);
-  try {
-    assert.equal(server.ready.endpoint, endpoint);
-    const run = await runClient("socket:client", [
-      "--endpoint",
-      endpoint,
-      ...SMALL,
-      "--frames",
-      "20",
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.record?.errors, 0);
-    assert.equal(run.record?.frames, 20);
-  } finally {
-    assert.equal((await server.stop("SIGTERM")).code, 0);
-  }
-});
+tcpServesTest("socket");
 
 Deno.test("socket: a client with no server says so in one line, exit code 1", async () => {
   const dir = await Deno.makeTempDir();
@@ -73,34 +27,7 @@ Deno.test("socket: a client with no server says so in one line, exit code 1", as
   assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
 });
 
-Deno.test("socket: an endpoint in use is refused in one line, and the first server keeps serving", async () => {
-  const dir = await Deno.makeTempDir();
-  const endpoint = `unix://${dir}/busy.sock`;
-  const tcp = `tcp://127.0.0.1:${freePort()}`;
-  const first = await startServer("socket:server", ["--endpoint", endpoint]);
-  const firstTcp = await startServer("socket:server", ["--endpoint", tcp]);
-  try {
-    for (const taken of [endpoint, tcp]) {
-      const second = await startServer("socket:server", ["--endpoint", taken]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(second, /in use by another server/);
-    }
-    const run = await runClient("socket:client", [
-      "--endpoint",
-      endpoint,
-      ...SMALL,
-      "--frames",
-      "5",
-    ]);
-    assert.equal(run.code, 0, run.stderr);
-  } finally {
-    assert.equal((await first.stop()).code, 0);
-    assert.equal((await firstTcp.stop()).code, 0);
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+endpointInUseTest("socket", "unix", { says: /in use by another server/ });
 
 /** Sends `bytes` on a new connection and reads what comes back until the server closes it. */
 async function exchange(path: string, bytes: Uint8Array): Promise<Uint8Array> {
@@ -125,28 +52,14 @@ Deno.test("socket: garbage, a huge frame and a frame cut short are refused; the 
   try {
     const http = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n" + " ".repeat(8));
     assert.match(refusalText(await exchange(path, http)), /not the magic/);
-    const huge = encodeProperties({
-      index: 0,
-      width: 8192,
-      height: 8192,
-      format: "rgb24",
-      slot: NO_SLOT,
-      sentAt: 0,
-    });
+    const huge = frameProperties(8192, 8192);
     assert.match(
       refusalText(await exchange(path, huge)),
       /a frame of 201326592 pixel bytes, over the server's --max-bytes 921600/,
     );
     // A frame cut short: its properties, then 100 bytes, then the client goes.
     const cut = new Uint8Array(PROPERTIES_BYTES + 100);
-    cut.set(encodeProperties({
-      index: 0,
-      width: 64,
-      height: 48,
-      format: "rgb24",
-      slot: NO_SLOT,
-      sentAt: 0,
-    }));
+    cut.set(frameProperties(64, 48));
     const conn = await Deno.connect({ transport: "unix", path });
     await conn.write(cut);
     conn.close();

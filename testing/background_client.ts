@@ -8,7 +8,7 @@
  */
 
 import type { ResultRecord } from "../common/record.ts";
-import { lines, ROOT, taskArgs } from "./processes.ts";
+import { type Launch, lines, spawn } from "./processes.ts";
 
 /** A client running in the background. */
 export interface BackgroundClient {
@@ -18,18 +18,13 @@ export interface BackgroundClient {
   printed(pattern: RegExp): Promise<string>;
   /** Waits for the exit: the code (128 + N after signal N) and the result record, if any. */
   ended(): Promise<{ code: number; stderr: string; record?: ResultRecord }>;
+  /** Kills it (SIGKILL) if it still runs, and waits for its end: for a test's `finally`. */
+  kill(): Promise<void>;
 }
 
-/** Starts `deno task <task> <args> --json` in the background. */
-export function startClient(task: string, args: string[]): BackgroundClient {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...taskArgs(task), ...args, "--json"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+/** Starts `deno task <task> <args> --json` (or another {@linkcode Launch}) in the background. */
+export function startClient(launch: Launch, args: string[]): BackgroundClient {
+  const child = spawn(launch, [...args, "--json"]);
   const stdout = new Response(child.stdout).text();
   const stderr = lines(child.stderr);
   const seen: string[] = [];
@@ -38,15 +33,9 @@ export function startClient(task: string, args: string[]): BackgroundClient {
     if (!line.done) seen.push(line.value);
     return line;
   };
-  return {
-    child,
-    async printed(pattern) {
-      for (let line = await next(); !line.done; line = await next()) {
-        if (pattern.test(line.value)) return line.value;
-      }
-      throw new Error(`the client ended without printing ${pattern}: ${seen.join("\n")}`);
-    },
-    async ended() {
+  let end: ReturnType<BackgroundClient["ended"]> | undefined;
+  const ended = () =>
+    end ??= (async () => {
       while (!(await next()).done) { /* collect the rest */ }
       const status = await child.status;
       const last = (await stdout).trim().split("\n").pop() ?? "";
@@ -55,6 +44,21 @@ export function startClient(task: string, args: string[]): BackgroundClient {
         record = JSON.parse(last);
       } catch { /* no record */ }
       return { code: status.code, stderr: seen.join("\n"), record };
+    })();
+  return {
+    child,
+    async printed(pattern) {
+      for (let line = await next(); !line.done; line = await next()) {
+        if (pattern.test(line.value)) return line.value;
+      }
+      throw new Error(`the client ended without printing ${pattern}: ${seen.join("\n")}`);
+    },
+    ended,
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await ended();
     },
   };
 }

@@ -95,7 +95,17 @@ const running = new Set<Deno.ChildProcess>();
 /** Set once this process is stopping: nothing new is started. */
 let stopping = false;
 
-function spawn(launch: Launch, args: string[], options: StartOptions): Deno.ChildProcess {
+/**
+ * Starts `deno task <task> <args>` (or another {@linkcode Launch}) in the
+ * project's root, stdin closed, stdout and stderr piped for the caller to
+ * read, and returns at once: for a process that is neither a server awaited
+ * for its ready line nor a client run to its end.
+ */
+export function spawn(
+  launch: Launch,
+  args: string[] = [],
+  options: Pick<StartOptions, "env" | "netns"> = {},
+): Deno.ChildProcess {
   if (stopping) throw new Error("interrupted");
   const { env, netns } = options;
   const base = typeof launch === "string" ? taskArgs(launch) : launch.deno;

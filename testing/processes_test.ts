@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { lines } from "./processes.ts";
+import { lines, spawn } from "./processes.ts";
 
 const processes = new URL("./processes.ts", import.meta.url).href;
 const fakeServer = new URL("./testdata/fake_server.ts", import.meta.url).pathname;
@@ -23,11 +23,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       console.log(server.child.pid);
       setInterval(() => {}, 1000);
     `;
-    const runner = new Deno.Command(Deno.execPath(), {
-      args: ["eval", "--quiet", code],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    const runner = spawn({ deno: ["eval", "--quiet", code] });
     const out = lines(runner.stdout);
     const serverPid = Number((await out.next()).value);
     assert.ok(serverPid > 0 && running(serverPid));

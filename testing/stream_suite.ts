@@ -10,7 +10,13 @@
 import assert from "node:assert/strict";
 import type { PublisherRecord, SubscriberRecord } from "../common/stream.ts";
 import type { Overflow } from "../common/stream.ts";
-import { type ClientRun, runClient, type ServerProcess, startServer } from "./processes.ts";
+import {
+  type ClientRun,
+  freePort,
+  runClient,
+  type ServerProcess,
+  startServer,
+} from "./processes.ts";
 
 /** A transport's stream mode, as {@linkcode streamSuite} tests it. */
 export interface StreamUnderTest {
@@ -22,8 +28,68 @@ export interface StreamUnderTest {
   subscriber: string;
   /** What the publisher can do with a slow subscriber. */
   overflow: readonly Overflow[];
-  /** A fresh endpoint URL for one test, and what must be gone after it (a path), if anything. */
-  endpoint(): Promise<{ url: string; leftover?: string }>;
+  /** A fresh endpoint for one test. */
+  endpoint(): Promise<FreshEndpoint>;
+}
+
+/** What a transport's stream mode listens on: a socket file (`unix`, `ipc`) or a TCP port (`tcp`, `http`). */
+export type SocketScheme = "unix" | "ipc" | "tcp" | "http";
+
+/** A fresh endpoint URL, and what must be gone after the test (a socket file), if anything. */
+export interface FreshEndpoint {
+  /** The URL, e.g. `unix:///tmp/framebench-socket-stream-x/stream-0.sock`. */
+  url: string;
+  /** The socket file, for a `unix` or `ipc` URL. */
+  leftover?: string;
+}
+
+/**
+ * Makes a fresh endpoint of a scheme at each call: a socket file at a new
+ * path in a temporary folder named after `name` (made at the first call,
+ * removed when the test file ends), or a free TCP port on 127.0.0.1.
+ */
+export function freshEndpoints(name: string): (scheme: SocketScheme) => FreshEndpoint {
+  let dir: string | undefined;
+  let n = 0;
+  return (scheme) => {
+    if (scheme === "tcp" || scheme === "http") {
+      return { url: `${scheme}://127.0.0.1:${freePort()}` };
+    }
+    if (dir === undefined) {
+      const made = Deno.makeTempDirSync({ prefix: `framebench-${name}-` });
+      globalThis.addEventListener("unload", () => Deno.removeSync(made, { recursive: true }));
+      dir = made;
+    }
+    const path = `${dir}/stream-${n++}.sock`;
+    return { url: `${scheme}://${path}`, leftover: path };
+  };
+}
+
+/** A transport whose stream mode listens on sockets, for {@linkcode socketStreamSuites}. */
+export interface SocketStreamUnderTest {
+  /** Transport name, e.g. `socket`: its tasks are `<transport>:pub` and `<transport>:sub`. */
+  transport: string;
+  /** What the publisher can do with a slow subscriber. */
+  overflow: readonly Overflow[];
+  /** The URL schemes to run the suite over, in this order. */
+  schemes: readonly SocketScheme[];
+}
+
+/**
+ * Registers {@linkcode streamSuite} once for each scheme, named
+ * `<transport> <scheme>`, each test at a {@linkcode freshEndpoints} endpoint.
+ */
+export function socketStreamSuites({ transport, overflow, schemes }: SocketStreamUnderTest): void {
+  const fresh = freshEndpoints(`${transport}-stream`);
+  for (const scheme of schemes) {
+    streamSuite({
+      transport: `${transport} ${scheme}`,
+      publisher: `${transport}:pub`,
+      subscriber: `${transport}:sub`,
+      overflow,
+      endpoint: () => Promise.resolve(fresh(scheme)),
+    });
+  }
 }
 
 const SMALL = ["--size", "480p"];

@@ -1,62 +1,20 @@
 // Real ZeroMQ servers and clients as processes, started from the same tasks a
 // user runs (deno.json), over ipc:// and tcp://.
 import assert from "node:assert/strict";
-import { freePort, pathExists, runClient, startServer } from "../testing/processes.ts";
-import { encodeProperties, NO_SLOT } from "../common/properties.ts";
+import { pathExists, runClient, startServer } from "../testing/processes.ts";
+import { endpointInUseTest } from "../testing/endpoint_in_use.ts";
+import { assertUsageErrors } from "../testing/usage_errors.ts";
+import { assertServes, socketFileServesTest, tcpServesTest } from "../testing/serves.ts";
+import { frameProperties } from "../testing/frame_properties.ts";
 import { Context, Message, ZMQ } from "./libzmq.ts";
 
 const SMALL = ["--size", "480p", "--warmup", "0"];
 
-Deno.test("zmq: echo over ipc, verified, then a clean exit on SIGINT that removes the socket file", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/echo.sock`;
-  const endpoint = `ipc://${path}`;
-  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
-  try {
-    assert.deepEqual(
-      {
-        event: server.ready.event,
-        transport: server.ready.transport,
-        endpoint: server.ready.endpoint,
-      },
-      { event: "ready", transport: "zmq", endpoint },
-    );
-    assert.equal((await Deno.lstat(path)).mode! & 0o777, 0o600);
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "40"]);
-    assert.equal(run.code, 0, run.stderr);
-    const r = run.record!;
-    assert.equal(r.status, "ok");
-    assert.equal(r.transport, "zmq");
-    assert.equal(r.endpoint, endpoint);
-    assert.deepEqual([r.width, r.height, r.frameBytes], [640, 480, 640 * 480 * 3]);
-    assert.equal(r.frames, 40);
-    assert.ok(r.verified >= 40);
-    assert.equal(r.errors, 0);
-    assert.ok(
-      r.fps > 0 && r.mbPerS > 0 && r.latencyMs.p50 > 0 && r.latencyMs.max >= r.latencyMs.p99,
-    );
-    assert.match(r.runtime.packages.libzmq, /^4\.\d+\.\d+$/);
-  } finally {
-    const stop = await server.stop("SIGINT");
-    assert.equal(stop.code, 0, stop.stderr);
-    assert.ok(stop.stopped && stop.stopped.frames >= 40, stop.stdout);
-    assert.equal(await pathExists(path), false, "socket file removed");
-    await Deno.remove(dir, { recursive: true });
-  }
+socketFileServesTest("zmq", "ipc", {
+  check: (r) => assert.match(r.runtime.packages.libzmq, /^4\.\d+\.\d+$/),
 });
 
-Deno.test("zmq: echo over tcp, and SIGTERM stops the server cleanly", async () => {
-  const endpoint = `tcp://127.0.0.1:${freePort()}`;
-  const server = await startServer("zmq:server", ["--endpoint", endpoint]);
-  try {
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "20"]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.equal(run.record?.errors, 0);
-    assert.equal(run.record?.frames, 20);
-  } finally {
-    assert.equal((await server.stop("SIGTERM")).code, 0);
-  }
-});
+tcpServesTest("zmq");
 
 Deno.test("zmq: a client with no server fails within its timeout and says so in one line", async () => {
   const dir = await Deno.makeTempDir();
@@ -75,29 +33,7 @@ Deno.test("zmq: a client with no server fails within its timeout and says so in 
   assert.match(run.record!.reason!, /no reply from ipc:\/\/.* within 1 s/);
 });
 
-Deno.test("zmq: a second server on the same endpoint is refused and the first keeps serving", async () => {
-  const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/busy.sock`;
-  const tcp = `tcp://127.0.0.1:${freePort()}`;
-  const first = await startServer("zmq:server", ["--endpoint", endpoint]);
-  const firstTcp = await startServer("zmq:server", ["--endpoint", tcp]);
-  try {
-    for (const e of [endpoint, tcp]) {
-      const second = await startServer("zmq:server", ["--endpoint", e]).then(
-        () => assert.fail("a second server started"),
-        (error: Error) => error.message,
-      );
-      assert.match(second, /exited with code 1/);
-      assert.match(second, /in use/);
-    }
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
-    assert.equal(run.code, 0, run.stderr);
-  } finally {
-    await first.stop();
-    await firstTcp.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+endpointInUseTest("zmq", "ipc");
 
 Deno.test("zmq: a stale socket file left by a killed server is replaced", async () => {
   const dir = await Deno.makeTempDir();
@@ -107,35 +43,32 @@ Deno.test("zmq: a stale socket file left by a killed server is replaced", async 
   assert.equal(await pathExists(`${dir}/stale.sock`), true, "SIGKILL leaves the file");
   const server = await startServer("zmq:server", ["--endpoint", endpoint]);
   try {
-    const run = await runClient("zmq:client", ["--endpoint", endpoint, ...SMALL, "--frames", "5"]);
-    assert.equal(run.code, 0, run.stderr);
+    await assertServes("zmq", endpoint, 5);
   } finally {
     await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
-Deno.test("zmq: malformed and oversized requests are refused, the server goes on", async () => {
+/** The --max-bytes of {@linkcode limitedServer}: a 64x48 frame; libzmq's part limit is then 64 KiB. */
+const MAX_BYTES = 64 * 48 * 3; // 9216
+
+/** A zmq server at a socket file in a new folder, taking frames of {@linkcode MAX_BYTES} at most. */
+async function limitedServer() {
   const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/bad.sock`;
-  const maxBytes = 64 * 48 * 3;
+  const endpoint = `ipc://${dir}/limited.sock`;
   const server = await startServer("zmq:server", [
-    "--endpoint",
-    endpoint,
-    "--max-bytes",
-    String(maxBytes),
+    ...["--endpoint", endpoint, "--max-bytes", String(MAX_BYTES)],
   ]);
+  return { dir, endpoint, server };
+}
+
+Deno.test("zmq: malformed and oversized requests are refused, the server goes on", async () => {
+  const { dir, endpoint, server } = await limitedServer();
   const context = new Context();
   const decoder = new TextDecoder();
   try {
-    const properties = encodeProperties({
-      index: 0,
-      width: 64,
-      height: 48,
-      format: "rgb24",
-      slot: NO_SLOT,
-      sentAt: 0,
-    });
+    const properties = frameProperties(64, 48);
     const cases: [Uint8Array[], RegExp][] = [
       [[new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n")], /expected 2 parts/],
       [[new Uint8Array(32), new Uint8Array(10)], /not the magic/],
@@ -180,19 +113,10 @@ Deno.test("zmq: malformed and oversized requests are refused, the server goes on
 });
 
 Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and counted); a part over 4N is dropped unanswered", async () => {
-  const dir = await Deno.makeTempDir();
-  const endpoint = `ipc://${dir}/limit-${Deno.pid}.sock`;
-  const maxBytes = 64 * 48 * 3; // 9216; libzmq's part limit is then 64 KiB
-  const server = await startServer("zmq:server", [
-    "--endpoint",
-    endpoint,
-    "--max-bytes",
-    String(maxBytes),
-  ]);
+  const { dir, endpoint, server } = await limitedServer();
   const context = new Context();
   const decoder = new TextDecoder();
-  const properties = (width: number, height: number) =>
-    encodeProperties({ index: 7, width, height, format: "rgb24", slot: NO_SLOT, sentAt: 0 });
+  const properties = (width: number, height: number) => frameProperties(width, height, 7);
   /** Sends `parts` on a new REQ socket; the reply's parts, or undefined after `ms` of silence. */
   const exchange = async (parts: Uint8Array[], ms = 5000) => {
     const socket = context.socket(ZMQ.REQ);
@@ -212,14 +136,14 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
     `pixels are ${bytes} bytes, over the server's --max-bytes of 9216`;
   try {
     // At the limit: echoed byte for byte.
-    const pixels = crypto.getRandomValues(new Uint8Array(maxBytes));
+    const pixels = crypto.getRandomValues(new Uint8Array(MAX_BYTES));
     const echo = await exchange([properties(64, 48), pixels]);
     assert.equal(echo?.length, 2);
     assert.deepEqual(echo![1], pixels);
     // One byte over (the limit is checked before the geometry), and a whole
     // 96x64 frame over it: the one-part JSON error.
     for (
-      const [props, bytes] of [[properties(64, 48), maxBytes + 1], [
+      const [props, bytes] of [[properties(64, 48), MAX_BYTES + 1], [
         properties(96, 64),
         18432,
       ]] as const
@@ -245,7 +169,7 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
     assert.deepEqual([stop.stopped?.frames, stop.stopped?.refused], [2, 2], stop.stderr);
     const lines = stop.stderr.trim().split("\n").filter((l) => l.includes("refused"));
     assert.deepEqual(lines, [
-      `zmq:server: refused a message: ${over(maxBytes + 1)}`,
+      `zmq:server: refused a message: ${over(MAX_BYTES + 1)}`,
       `zmq:server: refused a message: ${over(18432)}`,
     ]);
     await Deno.remove(dir, { recursive: true });
@@ -253,17 +177,10 @@ Deno.test("zmq: --max-bytes is exact (N echoed, N+1 refused with a reply and cou
 });
 
 Deno.test("zmq: bad flags exit with code 2 and one line", async () => {
-  for (
-    const [task, args] of [
-      ["zmq:server", ["--bogus"]],
-      ["zmq:server", ["--endpoint", "http://x"]],
-      ["zmq:client", ["--size", "huge"]],
-      ["zmq:client", ["--endpoint", "nowhere"]],
-    ] as const
-  ) {
-    const run = await runClient(task, [...args]);
-    assert.equal(run.code, 2, `${task} ${args}`);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.match(run.stderr, /see --help/);
-  }
+  await assertUsageErrors(`
+    zmq:server --bogus
+    zmq:server --endpoint http://x
+    zmq:client --size huge
+    zmq:client --endpoint nowhere
+  `);
 });
