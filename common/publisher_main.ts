@@ -10,50 +10,36 @@
 
 import { runMain, shutdownSignal } from "./cli.ts";
 import {
-  type Endpoint,
-  endpointFlag,
-  type EndpointKind,
-  isLoopback,
-  parseEndpoint,
-} from "./endpoint.ts";
-import { type CommandSpec, usage } from "./flags.ts";
-import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+  type CommandContext,
+  commandEndpoint,
+  type StreamCommand,
+  withEndpointFlag,
+} from "./command.ts";
+import { usage } from "./flags.ts";
+import { runtimeInfo } from "./record.ts";
 import { ServerStats } from "./server.ts";
 import { FrameSource } from "./source.ts";
 import { type FramePublisher, type PublisherContext, runPublisher } from "./stream.ts";
 import { parsePublisherFlags, PUBLISHER_FLAGS, type PublisherOptions } from "./stream_flags.ts";
 import { formatPublisher, type Overflow } from "./stream_record.ts";
 
-/** What a publisher's `open` gets. */
-export interface PublisherOpenContext extends PublisherContext {
-  /** Where to publish (`--endpoint`). */
-  endpoint: Endpoint;
-  /** Values of the transport's own flags, defaults filled in. */
-  flags: Record<string, string | boolean | undefined>;
+/** What a publisher's `open` gets (`endpoint`: where to publish). */
+export interface PublisherOpenContext extends PublisherContext, CommandContext {
   /** The shared options. */
   options: PublisherOptions;
 }
 
 /** A transport's publisher, as {@linkcode publisherMain} runs it. */
-export interface PublisherCommand extends CommandSpec {
-  /** Transport name in the record, e.g. `socket`. */
-  transport: string;
-  /** The `--endpoint` default and the kinds of URL the transport takes. */
-  endpoint: { default: string; kinds: readonly EndpointKind[] };
+export interface PublisherCommand extends StreamCommand {
   /** What the transport can do with a slow subscriber; the first is the default. */
   overflow: readonly Overflow[];
   /** Opens the publisher; throws a one-line error when it cannot (endpoint in use). */
   open(context: PublisherOpenContext): Promise<FramePublisher>;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, publishes until done or Ctrl-C, exits. */
 export function publisherMain(command: PublisherCommand): Promise<never> {
-  const spec: CommandSpec = {
-    ...command,
-    flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
-  };
+  const spec = withEndpointFlag(command);
   return runMain(command.name, async (args) => {
     const { help, options, flags } = parsePublisherFlags(args, spec, command.overflow);
     if (help) {
@@ -67,17 +53,13 @@ export function publisherMain(command: PublisherCommand): Promise<never> {
       };
       return console.log(usage(spec, shared));
     }
-    const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
-    if ("host" in endpoint && !isLoopback(endpoint.host)) {
-      console.error(
-        `${command.name}: publishing on ${endpoint.url}, beyond this machine: anyone who can reach it can subscribe`,
-      );
-    }
+    const endpoint = commandEndpoint(spec, flags, { doing: "publishing", anyone: "subscribe" });
     const signal = shutdownSignal();
     const source = new FrameSource(options.geometry);
     const publisher = await command.open({
       endpoint,
       flags,
+      signal,
       options,
       geometry: options.geometry,
       overflow: options.overflow,
