@@ -26,12 +26,12 @@ export interface EndpointSpec {
 /** A transport's command that takes `--endpoint`. */
 export type EndpointCommand = CommandSpec & EndpointSpec;
 
-/** A publisher or subscriber of the stream mode. */
-export interface StreamCommand extends EndpointCommand {
+/** A publisher or subscriber of the stream mode; `O` is the type of what it opens. */
+export interface StreamCommand<O> extends EndpointCommand {
   /** Transport name in the record, e.g. `socket`. */
   transport: string;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
+  /** Versions for the record (given what it opened). Default: the runtime's, no packages. */
+  runtime?: (opened: O) => RuntimeInfo;
 }
 
 /** What every main gives its transport's code. */

@@ -29,16 +29,19 @@ export interface PublisherOpenContext extends PublisherContext, CommandContext {
   options: PublisherOptions;
 }
 
-/** A transport's publisher, as {@linkcode publisherMain} runs it. */
-export interface PublisherCommand extends StreamCommand {
+/** A transport's publisher, as {@linkcode publisherMain} runs it; `P` is its publisher's type. */
+export interface PublisherCommand<P extends FramePublisher = FramePublisher>
+  extends StreamCommand<P> {
   /** What the transport can do with a slow subscriber; the first is the default. */
   overflow: readonly Overflow[];
   /** Opens the publisher; throws a one-line error when it cannot (endpoint in use). */
-  open(context: PublisherOpenContext): Promise<FramePublisher>;
+  open(context: PublisherOpenContext): Promise<P>;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, publishes until done or Ctrl-C, exits. */
-export function publisherMain(command: PublisherCommand): Promise<never> {
+export function publisherMain<P extends FramePublisher>(
+  command: PublisherCommand<P>,
+): Promise<never> {
   const spec = withEndpointFlag(command);
   return runMain(command.name, async (args) => {
     const { help, options, flags } = parsePublisherFlags(args, spec, command.overflow);
@@ -73,7 +76,7 @@ export function publisherMain(command: PublisherCommand): Promise<never> {
         transport: command.transport,
         signal,
         source,
-        runtime: command.runtime?.() ?? runtimeInfo([]),
+        runtime: command.runtime?.(publisher) ?? runtimeInfo([]),
       });
       console.log(options.json ? JSON.stringify(record) : formatPublisher(record));
       return record.status === "failed" ? 1 : 0;

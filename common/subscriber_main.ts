@@ -30,10 +30,11 @@ export interface SubscriberContext extends CommandContext {
   options: SubscriberOptions;
 }
 
-/** A transport's subscriber, as {@linkcode subscriberMain} runs it. */
-export interface SubscriberCommand extends StreamCommand {
+/** A transport's subscriber, as {@linkcode subscriberMain} runs it; `S` is its subscription's type. */
+export interface SubscriberCommand<S extends FrameSubscription = FrameSubscription>
+  extends StreamCommand<S> {
   /** Subscribes; throws a one-line error when nothing publishes there. */
-  connect(context: SubscriberContext): Promise<FrameSubscription>;
+  connect(context: SubscriberContext): Promise<S>;
 }
 
 /**
@@ -42,7 +43,9 @@ export interface SubscriberCommand extends StreamCommand {
  * included), 1 when it failed or a frame failed verification, 130 when
  * interrupted.
  */
-export function subscriberMain(command: SubscriberCommand): Promise<never> {
+export function subscriberMain<S extends FrameSubscription>(
+  command: SubscriberCommand<S>,
+): Promise<never> {
   const spec = withEndpointFlag(command);
   return runMain(command.name, async (args) => {
     const { help, options, flags } = parseSubscriberFlags(args, spec);
@@ -59,7 +62,7 @@ export function subscriberMain(command: SubscriberCommand): Promise<never> {
       source,
       transport: command.transport,
       signal,
-      runtime: command.runtime?.() ?? runtimeInfo([]),
+      runtime: command.runtime?.(subscription) ?? runtimeInfo([]),
     });
     console.log(options.json ? JSON.stringify(record) : formatSubscriber(record));
     if (record.status === "failed" || record.errors > 0) return 1;
