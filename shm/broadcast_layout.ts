@@ -35,6 +35,7 @@ import type { FrameGeometry } from "../common/frame.ts";
 import {
   checkPreamble,
   type GeometryFields,
+  headerView,
   LayoutError,
   PAGE_BYTES,
   pageAlign,
@@ -155,10 +156,6 @@ export function cursorOffset(i: number): number {
   return BROADCAST.cursors + i * CURSOR.bytes;
 }
 
-function view(header: Uint8Array): DataView {
-  return new DataView(header.buffer, header.byteOffset, header.byteLength);
-}
-
 /** Writes the header of a new ring (zeroed first, the magic last, state `publishing`). */
 export function writeBroadcastHeader(
   header: Uint8Array,
@@ -168,7 +165,7 @@ export function writeBroadcastHeader(
 ): void {
   header.fill(0, 0, PAGE_BYTES);
   writePreamble(header, SegmentKind.stream, ownerPid, BROADCAST_VERSION);
-  const v = view(header);
+  const v = headerView(header);
   v.setUint32(BROADCAST.state, StreamState.publishing, true);
   v.setUint32(BROADCAST.overflow, overflow, true);
   v.setUint32(BROADCAST.places, MAX_SUBSCRIBERS, true);
@@ -194,7 +191,7 @@ export function readBroadcastHeader(
   where: string,
 ): BroadcastLayout & { ownerPid: number } {
   const ownerPid = broadcastOwner(segment, where);
-  const places = view(segment).getUint32(BROADCAST.places, true);
+  const places = headerView(segment).getUint32(BROADCAST.places, true);
   if (places !== MAX_SUBSCRIBERS) throw new LayoutError(`${where} has ${places} places`);
   const layout = readGeometry(segment, GEOMETRY, where, { min: 2, max: MAX_BROADCAST_SLOTS });
   return { ...layout, ownerPid };

@@ -245,7 +245,8 @@ export function controlOffset(s: number): number {
   return RING.slots + s * SLOT.bytes;
 }
 
-function view(segment: Uint8Array): DataView {
+/** A segment's header, viewed for its little-endian fields. */
+export function headerView(segment: Uint8Array): DataView {
   return new DataView(segment.buffer, segment.byteOffset, segment.byteLength);
 }
 
@@ -259,7 +260,7 @@ export function writePreamble(
   ownerPid: number,
   version: number = LAYOUT_VERSION,
 ): void {
-  const v = view(segment);
+  const v = headerView(segment);
   v.setUint16(PREAMBLE.version, version, true);
   v.setUint16(PREAMBLE.kind, kind, true);
   v.setUint32(PREAMBLE.headerBytes, PAGE_BYTES, true);
@@ -296,7 +297,7 @@ export function checkPreamble(
       `${where} is ${segment.byteLength} bytes, too small for a framebench segment`,
     );
   }
-  const v = view(segment);
+  const v = headerView(segment);
   const magic = v.getUint32(PREAMBLE.magic, true);
   if (magic !== SEGMENT_MAGIC) {
     throw new LayoutError(
@@ -327,7 +328,7 @@ export function checkPreamble(
 
 /** Writes a ring's geometry at the offsets `at` of its header. */
 export function writeGeometry(segment: Uint8Array, at: GeometryFields, layout: SlotLayout): void {
-  const v = view(segment);
+  const v = headerView(segment);
   const { geometry } = layout;
   v.setUint32(at.slotCount, layout.slotCount, true);
   v.setUint32(at.format, FORMAT_CODES[geometry.format], true);
@@ -348,7 +349,7 @@ export function readGeometry(
   where: string,
   slots: { min: number; max: number },
 ): SlotLayout {
-  const v = view(segment);
+  const v = headerView(segment);
   const slotCount = v.getUint32(at.slotCount, true);
   if (slotCount < slots.min || slotCount > slots.max) {
     throw new LayoutError(
@@ -389,7 +390,7 @@ export function readGeometry(
 export function writeRingHeader(segment: Uint8Array, layout: RingLayout, ownerPid: number): void {
   segment.fill(0, 0, PAGE_BYTES);
   writePreamble(segment, SegmentKind.ring, ownerPid);
-  view(segment).setUint32(RING.notify, layout.notify, true);
+  headerView(segment).setUint32(RING.notify, layout.notify, true);
   writeGeometry(segment, RING, layout);
   sealPreamble(segment);
 }
@@ -404,7 +405,7 @@ export function readRingHeader(
 ): RingLayout & { ownerPid: number } {
   const ownerPid = checkPreamble(segment, SegmentKind.ring, where);
   const layout = readGeometry(segment, RING, where, { min: 1, max: MAX_SLOTS });
-  const notify = view(segment).getUint32(RING.notify, true);
+  const notify = headerView(segment).getUint32(RING.notify, true);
   if (notify !== Notify.futex && notify !== Notify.zmq) {
     throw new LayoutError(`${where} asks for unknown notification ${notify}`);
   }
