@@ -7,20 +7,19 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
+import { shutdownSignal } from "./cli.ts";
 import { type FrameTransport, reportResult, runEcho } from "./echo.ts";
 import {
   type CommandContext,
-  commandEndpoint,
+  type CommandFlags,
+  commandMain,
   type EndpointSpec,
-  withEndpointFlag,
 } from "./command.ts";
 import {
   CLIENT_FLAGS,
   type ClientOptions,
   type ClientSpec,
   parseClientFlags,
-  usage,
   UsageError,
 } from "./flags.ts";
 import { type RuntimeInfo, runtimeInfo } from "./record.ts";
@@ -60,11 +59,11 @@ export interface ClientCommand<
 export function clientMain<V extends string, T extends FrameTransport>(
   command: ClientCommand<V, T>,
 ): Promise<never> {
-  const spec = withEndpointFlag(command);
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, spec);
-    if (help) return console.log(usage(spec, CLIENT_FLAGS));
-    const endpoint = commandEndpoint(spec, flags);
+  const how: CommandFlags<ClientCommand<V, T>, ClientOptions<V>> = {
+    parse: parseClientFlags,
+    shared: CLIENT_FLAGS,
+  };
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     if ("port" in endpoint && endpoint.port === 0) {
       throw new UsageError(`--endpoint needs a port above 0 for a client, got "${endpoint.url}"`);
     }

@@ -1,8 +1,8 @@
 /**
  * What the four mains (server, client, publisher, subscriber) share: a
  * command that takes `--endpoint`, the context its transport code gets, and
- * the parsing of `--endpoint` with a warning where it reaches beyond this
- * machine.
+ * {@linkcode commandMain}: flags, `--help`, and `--endpoint` with a warning
+ * where it reaches beyond this machine.
  *
  * @module
  */
@@ -14,7 +14,8 @@ import {
   isLoopback,
   parseEndpoint,
 } from "./endpoint.ts";
-import type { CommandSpec } from "./flags.ts";
+import { runMain } from "./cli.ts";
+import { type CommandSpec, type FlagSpecs, type Parsed, usage } from "./flags.ts";
 import type { RuntimeInfo } from "./record.ts";
 
 /** The `--endpoint` of a transport's command. */
@@ -44,27 +45,50 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-/** `command` with `--endpoint` before its own flags. */
-export function withEndpointFlag<C extends EndpointCommand>(command: C): C {
-  const { default: url, kinds } = command.endpoint;
-  return { ...command, flags: { ...endpointFlag(url, kinds), ...command.flags } };
+/** How a main reads its flags; `C` is its command's type, `O` that of its shared options. */
+export interface CommandFlags<C extends EndpointCommand, O> {
+  /** Parses the arguments against the command (`--endpoint` among its flags). */
+  parse(args: string[], command: C): Parsed<O>;
+  /** The flags that every command of its kind takes, for `--help`. */
+  shared: FlagSpecs;
+  /**
+   * Where the endpoint reaches beyond this machine, a warning on stderr:
+   * `doing` there, and anyone who can reach it can `anyone`. Default: none.
+   */
+  beyond?: { doing: string; anyone: string };
+}
+
+/** What a main's body gets: the parsed flags and the endpoint. */
+export interface ParsedCommand<O> {
+  /** The shared options. */
+  options: O;
+  /** Values of the transport's own flags, defaults filled in. */
+  flags: Record<string, string | boolean | undefined>;
+  /** Where to listen or connect (`--endpoint`). */
+  endpoint: Endpoint;
 }
 
 /**
- * Parses `--endpoint` (in `flags`) against the kinds `command` takes. With
- * `beyond`, says on stderr when the endpoint reaches beyond this machine:
- * `beyond.doing` there, and anyone who can reach it can `beyond.anyone`.
+ * Runs `command` as a script: adds `--endpoint` to its flags, parses
+ * `Deno.args`, prints `--help`, parses the endpoint, then runs `body`, whose
+ * number is the exit code (errors: see {@linkcode runMain}).
  */
-export function commandEndpoint(
-  command: EndpointCommand,
-  flags: Record<string, string | boolean | undefined>,
-  beyond?: { doing: string; anyone: string },
-): Endpoint {
-  const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
-  if (beyond && "host" in endpoint && !isLoopback(endpoint.host)) {
-    console.error(
-      `${command.name}: ${beyond.doing} on ${endpoint.url}, beyond this machine: anyone who can reach it can ${beyond.anyone}`,
-    );
-  }
-  return endpoint;
+export function commandMain<C extends EndpointCommand, O>(
+  command: C,
+  how: CommandFlags<C, O>,
+  body: (parsed: ParsedCommand<O>) => Promise<number | void>,
+): Promise<never> {
+  const { default: url, kinds } = command.endpoint;
+  const spec: C = { ...command, flags: { ...endpointFlag(url, kinds), ...command.flags } };
+  return runMain(command.name, async (args) => {
+    const { help, options, flags } = how.parse(args, spec);
+    if (help) return console.log(usage(spec, how.shared));
+    const endpoint = parseEndpoint(flags.endpoint as string, kinds);
+    if (how.beyond && "host" in endpoint && !isLoopback(endpoint.host)) {
+      console.error(
+        `${command.name}: ${how.beyond.doing} on ${endpoint.url}, beyond this machine: anyone who can reach it can ${how.beyond.anyone}`,
+      );
+    }
+    return await body({ options, flags, endpoint });
+  });
 }

@@ -8,14 +8,8 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
-import {
-  type CommandContext,
-  commandEndpoint,
-  type StreamCommand,
-  withEndpointFlag,
-} from "./command.ts";
-import { usage } from "./flags.ts";
+import { shutdownSignal } from "./cli.ts";
+import { type CommandContext, commandMain, type StreamCommand } from "./command.ts";
 import { runtimeInfo } from "./record.ts";
 import { ServerStats } from "./server.ts";
 import { FrameSource } from "./source.ts";
@@ -42,21 +36,21 @@ export interface PublisherCommand<P extends FramePublisher = FramePublisher>
 export function publisherMain<P extends FramePublisher>(
   command: PublisherCommand<P>,
 ): Promise<never> {
-  const spec = withEndpointFlag(command);
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parsePublisherFlags(args, spec, command.overflow);
-    if (help) {
-      const shared = {
-        ...PUBLISHER_FLAGS,
-        overflow: {
-          ...PUBLISHER_FLAGS.overflow,
-          description: `${PUBLISHER_FLAGS.overflow.description}: ${command.overflow.join(" or ")}`,
-          default: command.overflow[0],
-        },
-      };
-      return console.log(usage(spec, shared));
-    }
-    const endpoint = commandEndpoint(spec, flags, { doing: "publishing", anyone: "subscribe" });
+  const { overflow } = PUBLISHER_FLAGS;
+  const how = {
+    parse: (args: string[], spec: PublisherCommand<P>) =>
+      parsePublisherFlags(args, spec, command.overflow),
+    shared: {
+      ...PUBLISHER_FLAGS,
+      overflow: {
+        ...overflow,
+        description: `${overflow.description}: ${command.overflow.join(" or ")}`,
+        default: command.overflow[0],
+      },
+    },
+    beyond: { doing: "publishing", anyone: "subscribe" },
+  };
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     const signal = shutdownSignal();
     const source = new FrameSource(options.geometry);
     const publisher = await command.open({

@@ -6,14 +6,9 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
-import {
-  type CommandContext,
-  commandEndpoint,
-  type EndpointCommand,
-  withEndpointFlag,
-} from "./command.ts";
-import { parseServerFlags, SERVER_FLAGS, usage } from "./flags.ts";
+import { shutdownSignal } from "./cli.ts";
+import { type CommandContext, commandMain, type EndpointCommand } from "./command.ts";
+import { parseServerFlags, SERVER_FLAGS } from "./flags.ts";
 
 /** What a server's `serve` gets: the signal aborts on Ctrl-C or SIGTERM, and it stops cleanly. */
 export type ServerContext = CommandContext;
@@ -26,14 +21,12 @@ export interface ServerCommand extends EndpointCommand {
 
 /** Runs `command` as a script: parses `Deno.args`, serves until Ctrl-C, exits. */
 export function serverMain(command: ServerCommand): Promise<never> {
-  const spec = withEndpointFlag(command);
-  return runMain(command.name, async (args) => {
-    const { help, flags } = parseServerFlags(args, spec);
-    if (help) return console.log(usage(spec, SERVER_FLAGS));
-    const endpoint = commandEndpoint(spec, flags, {
-      doing: "listening",
-      anyone: "send frames",
-    });
+  const how = {
+    parse: parseServerFlags,
+    shared: SERVER_FLAGS,
+    beyond: { doing: "listening", anyone: "send frames" },
+  };
+  return commandMain(command, how, async ({ endpoint, flags }) => {
     await command.serve({ endpoint, flags, signal: shutdownSignal() });
   });
 }

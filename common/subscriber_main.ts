@@ -7,14 +7,8 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
-import {
-  type CommandContext,
-  commandEndpoint,
-  type StreamCommand,
-  withEndpointFlag,
-} from "./command.ts";
-import { usage } from "./flags.ts";
+import { shutdownSignal } from "./cli.ts";
+import { type CommandContext, commandMain, type StreamCommand } from "./command.ts";
 import { runtimeInfo } from "./record.ts";
 import { FrameSource } from "./source.ts";
 import { type FrameSubscription, runSubscriber } from "./stream.ts";
@@ -46,11 +40,8 @@ export interface SubscriberCommand<S extends FrameSubscription = FrameSubscripti
 export function subscriberMain<S extends FrameSubscription>(
   command: SubscriberCommand<S>,
 ): Promise<never> {
-  const spec = withEndpointFlag(command);
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parseSubscriberFlags(args, spec);
-    if (help) return console.log(usage(spec, SUBSCRIBER_FLAGS));
-    const endpoint = commandEndpoint(spec, flags);
+  const how = { parse: parseSubscriberFlags, shared: SUBSCRIBER_FLAGS };
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     const signal = shutdownSignal();
     // The expected frames are painted before subscribing (a 1080p pool takes
     // a moment): a publisher that waits for its subscribers then starts with

@@ -35,12 +35,11 @@ import { listenStream, type StreamListening } from "../common/listen.ts";
 import type { FrameProperties } from "../common/properties.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
 import { ServerStats } from "../common/server.ts";
-import type { FramePublisher } from "../common/stream.ts";
 import {
-  type StreamPublisherOptions,
-  SubscriberSet,
-  type WrittenSubscriber,
-} from "../common/subscriber_set.ts";
+  type FanOutOptions,
+  FanOutPublisher,
+  type FanOutSubscriber,
+} from "../common/fan_out_publisher.ts";
 import { KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from "./channel_options.ts";
 import { FrameCodec } from "./frame_codec.ts";
 import { Status } from "./grpc_status.ts";
@@ -62,40 +61,29 @@ export const DEFAULT_PUBLISHER_ENDPOINT = "tcp://127.0.0.1:50052";
 const END_WAIT_MS = 5000;
 
 /** One subscriber's call. */
-interface Subscriber extends WrittenSubscriber {
+interface Subscriber extends FanOutSubscriber {
   connection: Http2Connection;
   stream: Http2Stream;
 }
 
 /** Options for {@linkcode openGrpcPublisher}. */
-export type GrpcPublisherOptions = StreamPublisherOptions;
+export type GrpcPublisherOptions = FanOutOptions;
 
 /** Publishes frames to every `Subscribe` call on one listener. */
-export class GrpcPublisher implements FramePublisher {
-  readonly endpoint: string;
-  readonly #listening: StreamListening;
-  readonly #log: (line: string) => void;
+export class GrpcPublisher extends FanOutPublisher<Subscriber> {
   readonly #codec = new FrameCodec();
   readonly #stats = new ServerStats("grpc", "grpc:pub");
   readonly #connections = new Set<Http2Connection>();
-  readonly #subscribers: SubscriberSet<Subscriber>;
   readonly #accepting: Promise<void>;
 
   constructor(listening: StreamListening, options: GrpcPublisherOptions) {
-    this.#listening = listening;
-    this.endpoint = listening.url;
-    this.#subscribers = new SubscriberSet(options);
-    this.#log = options.log ?? ((line) => console.error(line));
+    super(listening, options);
     this.#accepting = this.#accept(options.endpoint);
-  }
-
-  get subscribers(): number {
-    return this.#subscribers.size;
   }
 
   async #accept(endpoint: Endpoint): Promise<void> {
     try {
-      for await (const conn of this.#listening.listener) {
+      for await (const conn of this.listening.listener) {
         if (endpoint.kind === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
         const c: Http2Connection = new Http2Connection(conn, {
           role: "server",
@@ -125,12 +113,11 @@ export class GrpcPublisher implements FramePublisher {
       onReset: (_code, reason) => this.#leave(subscriber, reason),
     };
     connection.sendHeaders(stream, RESPONSE_HEADERS, false).catch(() => {});
-    this.#subscribers.add(subscriber);
+    this.subscriberSet.add(subscriber);
   }
 
   async publish(frame: Uint8Array, properties: FrameProperties): Promise<void> {
-    const subscribers = this.#subscribers;
-    await subscribers.untilOneFree();
+    await this.untilOneFree();
     const head = this.#codec.encodeHead({
       width: properties.width,
       height: properties.height,
@@ -143,12 +130,12 @@ export class GrpcPublisher implements FramePublisher {
     });
     const prefix = messagePrefix(head.byteLength + frame.byteLength);
     const writes: Promise<void>[] = [];
-    for (const subscriber of subscribers) {
-      if (subscribers.skips(subscriber)) continue; // still busy: it misses this frame
+    for (const subscriber of this.subscriberSet) {
+      if (this.skips(subscriber)) continue; // still busy: it misses this frame
       // Under drop, the copy that drop costs: this write may wait for the
       // subscriber's window past the frame's place in the source's pool
       // (poolSize - 1 publishes), so it is written from the subscriber's own buffer.
-      const pixels = subscribers.pixelsFor(subscriber, frame);
+      const pixels = this.pixelsFor(subscriber, frame);
       writes.push(this.#write(subscriber, [prefix, head, pixels]));
     }
     // Under block the writes are over (the frame's bytes free again) before the
@@ -156,12 +143,12 @@ export class GrpcPublisher implements FramePublisher {
     // may leave DATA of this frame queued on its connection after that: those
     // bytes go to a stream that its subscriber has reset and drops, so a frame
     // rewritten later in the pool cannot reach a frame anyone takes.
-    if (subscribers.overflow === "block") await Promise.all(writes);
+    if (this.overflow === "block") await Promise.all(writes);
   }
 
   /** Writes one message to a subscriber after the one before; one that is gone leaves. */
   #write(subscriber: Subscriber, parts: Uint8Array[]): Promise<void> {
-    return this.#subscribers.write(
+    return this.chain(
       subscriber,
       () => subscriber.connection.sendData(subscriber.stream, parts, false),
       (error) => this.#leave(subscriber, errorLine(error)),
@@ -169,8 +156,8 @@ export class GrpcPublisher implements FramePublisher {
   }
 
   #leave(subscriber: Subscriber, reason: string): void {
-    if (!this.#subscribers.delete(subscriber)) return;
-    this.#log(`grpc:pub: a subscriber left: ${reason}`);
+    if (!this.subscriberSet.delete(subscriber)) return;
+    this.log(`grpc:pub: a subscriber left: ${reason}`);
     subscriber.connection.resetStream(subscriber.stream, ErrorCode.CANCEL);
   }
 
@@ -183,11 +170,11 @@ export class GrpcPublisher implements FramePublisher {
       offset: 0,
       frameBytes: 0,
     });
-    const ends = [...this.#subscribers].map(async (s) => {
+    const ends = [...this.subscriberSet].map(async (s) => {
       // After the frames still being written to it; then status OK.
       await this.#write(s, [messagePrefix(head.byteLength), head]);
-      if (!this.#subscribers.has(s)) return;
-      this.#subscribers.delete(s);
+      if (!this.subscriberSet.has(s)) return;
+      this.subscriberSet.delete(s);
       await s.connection.sendHeaders(s.stream, [["grpc-status", String(Status.OK)]], true)
         .catch(() => {});
     });
@@ -198,9 +185,9 @@ export class GrpcPublisher implements FramePublisher {
   }
 
   async close(): Promise<void> {
-    this.#listening.close();
+    this.listening.close();
     await this.#accepting;
-    this.#subscribers.clear();
+    this.subscriberSet.clear();
     // (No GOAWAY: see Http2Connection.cancelAndClose.)
     await Promise.all(
       [...this.#connections].map((c) => c.cancelAndClose("the publisher is stopping")),

@@ -47,7 +47,7 @@ import {
 } from "../common/properties.ts";
 import { tuneAllocator } from "../common/allocator.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
-import { runtimeInfo } from "../common/record.ts";
+import { type RuntimeInfo, runtimeInfo } from "../common/record.ts";
 import type { FramePublisher } from "../common/stream.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
@@ -259,6 +259,11 @@ export async function openZmqPublisher(options: ZmqPublisherOptions): Promise<Zm
   }
 }
 
+/** The versions in a stream record: libzmq's, and how the process's malloc was set. */
+export function streamRuntime(opened: { allocator: string }): RuntimeInfo {
+  return runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator: opened.allocator });
+}
+
 const COMMAND: PublisherCommand<ZmqPublisher> = {
   name: "zmq:pub",
   transport: "zmq",
@@ -268,8 +273,7 @@ const COMMAND: PublisherCommand<ZmqPublisher> = {
   overflow: ["drop"],
   open: ({ endpoint, fps }) =>
     openZmqPublisher({ endpoint, waitForRoom: fps === "max", tuneAllocator: true }),
-  runtime: (publisher) =>
-    runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator: publisher.allocator }),
+  runtime: streamRuntime,
 };
 
 if (import.meta.main) publisherMain(COMMAND);

@@ -17,13 +17,12 @@
 
 import type { Endpoint } from "../common/endpoint.ts";
 import { decodeProperties, isStreamEnd } from "../common/properties.ts";
-import { runtimeInfo } from "../common/record.ts";
 import type { FrameSubscription, StreamMessage } from "../common/stream.ts";
 import { tuneAllocator } from "../common/allocator.ts";
 import { type SubscriberCommand, subscriberMain } from "../common/subscriber_main.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
-import { Context, libzmqVersion, type Message, type Socket, ZMQ } from "./libzmq.ts";
-import { DEFAULT_STREAM_ENDPOINT, RECEIVE_HWM_FRAMES } from "./publisher.ts";
+import { Context, type Message, type Socket, ZMQ } from "./libzmq.ts";
+import { DEFAULT_STREAM_ENDPOINT, RECEIVE_HWM_FRAMES, streamRuntime } from "./publisher.ts";
 import { SOCKET_BUFFER_BYTES } from "./server.ts";
 
 /** Longest wait in one poll, so that the monitor's events and Ctrl-C are seen. */
@@ -163,8 +162,7 @@ const COMMAND: SubscriberCommand<ZmqSubscription> = {
   endpoint: { default: DEFAULT_STREAM_ENDPOINT, kinds: ["ipc", "tcp"] },
   connect: ({ endpoint, options, signal }) =>
     subscribeZmq(endpoint, { timeoutMs: options.timeout * 1000, signal, tuneAllocator: true }),
-  runtime: (subscription) =>
-    runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator: subscription.allocator }),
+  runtime: streamRuntime,
 };
 
 if (import.meta.main) subscriberMain(COMMAND);

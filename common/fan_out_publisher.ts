@@ -1,17 +1,22 @@
 /**
- * The subscribers of a publisher that writes each frame to each of them over
- * a connection of its own (socket/, grpc/): the write in progress to each,
- * chained so that a subscriber's messages go out in order, and what
- * `--overflow` does with one that is still busy.
+ * The base of a publisher that writes each frame to each subscriber over a
+ * connection of its own (socket/, grpc/): the listener, the subscribers with
+ * the write in progress to each (chained, so that a subscriber's messages go
+ * out in order), and what `--overflow` does with one that is still busy. A
+ * transport's publisher adds how it accepts subscribers and its hot path:
+ * `publish`, its write, `end`.
  *
  * @module
  */
 
 import type { Endpoint } from "./endpoint.ts";
+import type { StreamListening } from "./listen.ts";
+import type { FrameProperties } from "./properties.ts";
+import type { FramePublisher } from "./stream.ts";
 import type { Overflow } from "./stream_record.ts";
 
 /** Options of a publisher that writes to each subscriber's connection. */
-export interface StreamPublisherOptions {
+export interface FanOutOptions {
   /** Where to listen: a `unix` or `tcp` endpoint. */
   endpoint: Endpoint;
   /** What a subscriber that cannot keep up gets. Default: `block`. */
@@ -22,64 +27,52 @@ export interface StreamPublisherOptions {
   log?: (line: string) => void;
 }
 
-/** One subscriber, as a {@linkcode SubscriberSet} keeps it. */
-export interface WrittenSubscriber {
+/** One subscriber, as a {@linkcode FanOutPublisher} keeps it. */
+export interface FanOutSubscriber {
   /** The write in progress, if any. */
   writing?: Promise<void>;
   /** Under `drop`: the subscriber's own copy of the frame being written to it. */
   copy?: Uint8Array;
 }
 
-/** The subscribers of a publisher, each with its write in progress. */
-export class SubscriberSet<S extends WrittenSubscriber> implements Iterable<S> {
+/** A publisher whose subscribers, of type `S`, each have a connection of their own. */
+export abstract class FanOutPublisher<S extends FanOutSubscriber> implements FramePublisher {
+  readonly endpoint: string;
+  /** Where subscribers connect. */
+  protected readonly listening: StreamListening;
   /** What a subscriber that cannot keep up gets. */
-  readonly overflow: Overflow;
+  protected readonly overflow: Overflow;
+  /** Where a subscriber's leaving is told. */
+  protected readonly log: (line: string) => void;
+  /** The subscribers connected now. */
+  protected readonly subscriberSet = new Set<S>();
   readonly #waitForOne: boolean;
-  readonly #set = new Set<S>();
 
-  constructor(options: Pick<StreamPublisherOptions, "overflow" | "asFastAsTheFastest">) {
+  constructor(listening: StreamListening, options: FanOutOptions) {
+    this.listening = listening;
+    this.endpoint = listening.url;
     this.overflow = options.overflow ?? "block";
     this.#waitForOne = this.overflow === "drop" && (options.asFastAsTheFastest ?? false);
+    this.log = options.log ?? ((line) => console.error(line));
   }
 
-  /** Subscribers connected. */
-  get size(): number {
-    return this.#set.size;
+  get subscribers(): number {
+    return this.subscriberSet.size;
   }
 
-  /** Adds a subscriber: it joins between two frames and starts with the next whole one. */
-  add(subscriber: S): void {
-    this.#set.add(subscriber);
-  }
-
-  /** Removes a subscriber; false when it was gone already. */
-  delete(subscriber: S): boolean {
-    return this.#set.delete(subscriber);
-  }
-
-  /** Whether `subscriber` is still here. */
-  has(subscriber: S): boolean {
-    return this.#set.has(subscriber);
-  }
-
-  /** Forgets every subscriber. */
-  clear(): void {
-    this.#set.clear();
-  }
-
-  [Symbol.iterator](): Iterator<S> {
-    return this.#set[Symbol.iterator]();
-  }
+  abstract publish(frame: Uint8Array, properties: FrameProperties): Promise<void>;
+  abstract end(published: number): Promise<void>;
+  abstract close(): Promise<void>;
 
   /** Under `drop` at `max`: waits until a subscriber at least is free to take the next frame. */
-  async untilOneFree(): Promise<void> {
+  protected async untilOneFree(): Promise<void> {
     if (!this.#waitForOne) return;
-    const busy = [...this.#set].map((s) => s.writing);
+    const busy = [...this.subscriberSet].map((s) => s.writing);
     if (busy.length > 0 && busy.every((w) => w)) await Promise.race(busy);
   }
 
   /** Whether `subscriber` misses the next frame: under `drop`, while it is still busy with one. */
-  skips(subscriber: S): boolean {
+  protected skips(subscriber: S): boolean {
     return this.overflow === "drop" && subscriber.writing !== undefined;
   }
 
@@ -89,7 +82,7 @@ export class SubscriberSet<S extends WrittenSubscriber> implements Iterable<S> {
    * in the subscriber's own buffer, the copy that drop costs: the write may
    * outlive the frame's place in the source's pool.
    */
-  pixelsFor(subscriber: S, frame: Uint8Array): Uint8Array {
+  protected pixelsFor(subscriber: S, frame: Uint8Array): Uint8Array {
     if (this.overflow === "block") return frame;
     if (subscriber.copy?.byteLength !== frame.byteLength) {
       subscriber.copy = new Uint8Array(frame.byteLength);
@@ -102,7 +95,11 @@ export class SubscriberSet<S extends WrittenSubscriber> implements Iterable<S> {
    * Runs `send` once `subscriber`'s write before it is over; a failed send
    * calls `leave`. Resolves when this write is over, failed or not.
    */
-  write(subscriber: S, send: () => Promise<void>, leave: (error: unknown) => void): Promise<void> {
+  protected chain(
+    subscriber: S,
+    send: () => Promise<void>,
+    leave: (error: unknown) => void,
+  ): Promise<void> {
     const previous = subscriber.writing ?? Promise.resolve();
     const writing = previous
       .then(send)
