@@ -75,7 +75,6 @@ export interface ShmPublisherOptions {
 export class ShmPublisher implements FramePublisher {
   readonly endpoint: string;
   readonly #platform: SharedMemoryPlatform;
-  readonly #name: string;
   readonly #ring: BroadcastRing;
   readonly #overflow: Overflow;
   readonly #waitForOne: boolean;
@@ -87,14 +86,8 @@ export class ShmPublisher implements FramePublisher {
   readonly #remove: () => void;
   #posts = 0;
 
-  constructor(
-    platform: SharedMemoryPlatform,
-    name: string,
-    ring: BroadcastRing,
-    options: ShmPublisherOptions,
-  ) {
+  constructor(platform: SharedMemoryPlatform, ring: BroadcastRing, options: ShmPublisherOptions) {
     this.#platform = platform;
-    this.#name = name;
     this.#ring = ring;
     this.endpoint = options.endpoint.url;
     this.#overflow = options.overflow ?? "drop";
@@ -107,7 +100,7 @@ export class ShmPublisher implements FramePublisher {
     // at close() or, killed by an uncaught error or a second Ctrl-C, at exit.
     this.#remove = releaseOnExit(() => {
       this.#ring.segment.close();
-      this.#platform.unlink(this.#name);
+      this.#platform.unlink(ring.segment.name);
     });
   }
 
@@ -197,7 +190,7 @@ export async function openShmPublisher(options: ShmPublisherOptions): Promise<Sh
     OverflowCode[options.overflow ?? "drop"],
     Deno.pid,
   );
-  return new ShmPublisher(platform, name, new BroadcastRing(segment, layout), options);
+  return new ShmPublisher(platform, new BroadcastRing(segment, layout), options);
 }
 
 /** Parses `--slots`. */
