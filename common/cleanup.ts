@@ -40,18 +40,31 @@ export function atExit(action: () => void): () => void {
 }
 
 /**
+ * Registers `release` to run when the process ends; returns a function that
+ * runs it now and unregisters. Either way it runs once.
+ */
+export function releaseOnExit(release: () => void): () => void {
+  let released = false;
+  const once = () => {
+    if (released) return;
+    released = true;
+    release();
+  };
+  const forget = atExit(once);
+  return () => {
+    forget();
+    once();
+  };
+}
+
+/**
  * Registers the removal of the file at `path` (a unix socket) for when the
  * process ends; returns a function that removes it now and unregisters.
  */
 export function removeOnExit(path: string): () => void {
-  const remove = () => {
+  return releaseOnExit(() => {
     try {
       Deno.removeSync(path);
     } catch { /* gone already */ }
-  };
-  const forget = atExit(remove);
-  return () => {
-    forget();
-    remove();
-  };
+  });
 }

@@ -7,30 +7,32 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
+import { shutdownSignal } from "./cli.ts";
 import { type FrameTransport, reportResult, runEcho } from "./echo.ts";
-import { type Endpoint, endpointFlag, type EndpointKind, parseEndpoint } from "./endpoint.ts";
+import {
+  type CommandContext,
+  type CommandFlags,
+  commandMain,
+  type EndpointSpec,
+} from "./command.ts";
 import {
   CLIENT_FLAGS,
   type ClientOptions,
   type ClientSpec,
   parseClientFlags,
-  usage,
   UsageError,
 } from "./flags.ts";
 import { type RuntimeInfo, runtimeInfo } from "./record.ts";
 import { FrameSource } from "./source.ts";
 
-/** What a client's `connect` gets; `V` is the type of its variants' names. */
-export interface ClientContext<V extends string = string> {
+/**
+ * What a client's `connect` gets (`endpoint`: where the server is; `signal`:
+ * a transport waiting for its server gives up); `V` is the type of its
+ * variants' names.
+ */
+export interface ClientContext<V extends string = string> extends CommandContext {
   /** The shared client options (`--size`, `--variant`, `--timeout`, ...). */
   options: ClientOptions<V>;
-  /** Where the server is (`--endpoint`). */
-  endpoint: Endpoint;
-  /** Values of the transport's own flags, defaults filled in. */
-  flags: Record<string, string | boolean | undefined>;
-  /** Aborts on Ctrl-C: a transport waiting for its server gives up. */
-  signal: AbortSignal;
   /** The frames the echo loop sends: a lossy transport judges the replies against them. */
   source: FrameSource;
 }
@@ -42,11 +44,9 @@ export interface ClientContext<V extends string = string> {
 export interface ClientCommand<
   V extends string = string,
   T extends FrameTransport = FrameTransport,
-> extends ClientSpec<V> {
+> extends ClientSpec<V>, EndpointSpec {
   /** Transport name in the result record, e.g. `socket`. */
   transport: string;
-  /** The `--endpoint` default and the kinds of URL the transport takes. */
-  endpoint: { default: string; kinds: readonly EndpointKind[] };
   /** Opens the transport; throws a one-line error when it cannot. */
   connect(context: ClientContext<V>): Promise<T>;
   /** Versions for the record (given what `connect` got and made). Default: the runtime's, no packages. */
@@ -59,14 +59,11 @@ export interface ClientCommand<
 export function clientMain<V extends string, T extends FrameTransport>(
   command: ClientCommand<V, T>,
 ): Promise<never> {
-  const spec: ClientSpec<V> = {
-    ...command,
-    flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
+  const how: CommandFlags<ClientCommand<V, T>, ClientOptions<V>> = {
+    parse: parseClientFlags,
+    shared: CLIENT_FLAGS,
   };
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parseClientFlags(args, spec);
-    if (help) return console.log(usage(spec, CLIENT_FLAGS));
-    const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     if ("port" in endpoint && endpoint.port === 0) {
       throw new UsageError(`--endpoint needs a port above 0 for a client, got "${endpoint.url}"`);
     }

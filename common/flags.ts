@@ -54,6 +54,23 @@ export const SIZE_FLAG: FlagSpec = {
   description: `frame size: ${Object.keys(SIZE_PRESETS).join(", ")} or WxH`,
 };
 
+/** `--help`, as every command takes it. */
+export const HELP_FLAG: FlagSpec = { type: "boolean", description: "print this help" };
+
+/** `--json`, as every client, publisher and subscriber takes it. */
+export const JSON_FLAG: FlagSpec = {
+  type: "boolean",
+  description: "print the result record as one JSON line on stdout",
+};
+
+/** The flags that every command receiving frames (client, subscriber) ends with. */
+export const RECEIVER_FLAGS: FlagSpecs = {
+  display: { type: "boolean", description: "show the received frames in a window (SDL)" },
+  json: JSON_FLAG,
+  strict: { type: "boolean", description: "stop at the first frame that fails verification" },
+  help: HELP_FLAG,
+};
+
 /** The flags every client takes. */
 export const CLIENT_FLAGS: FlagSpecs = {
   size: SIZE_FLAG,
@@ -66,16 +83,11 @@ export const CLIENT_FLAGS: FlagSpecs = {
     default: "5",
     description: "seconds to wait for a reply before the server is reported gone",
   },
-  display: { type: "boolean", description: "show the received frames in a window (SDL)" },
-  json: { type: "boolean", description: "print the result as one JSON line on stdout" },
-  strict: { type: "boolean", description: "stop at the first frame that fails verification" },
-  help: { type: "boolean", description: "print this help" },
+  ...RECEIVER_FLAGS,
 };
 
 /** The flags every server takes. */
-export const SERVER_FLAGS: FlagSpecs = {
-  help: { type: "boolean", description: "print this help" },
-};
+export const SERVER_FLAGS: FlagSpecs = { help: HELP_FLAG };
 
 /** Options shared by every client; `V` is the type of its variants' names. */
 export interface ClientOptions<V extends string = string> {

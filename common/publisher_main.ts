@@ -8,76 +8,55 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
-import {
-  type Endpoint,
-  endpointFlag,
-  type EndpointKind,
-  isLoopback,
-  parseEndpoint,
-} from "./endpoint.ts";
-import { type CommandSpec, usage } from "./flags.ts";
-import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+import { shutdownSignal } from "./cli.ts";
+import { type CommandContext, commandMain, type StreamCommand } from "./command.ts";
+import { runtimeInfo } from "./record.ts";
 import { ServerStats } from "./server.ts";
 import { FrameSource } from "./source.ts";
 import { type FramePublisher, type PublisherContext, runPublisher } from "./stream.ts";
 import { parsePublisherFlags, PUBLISHER_FLAGS, type PublisherOptions } from "./stream_flags.ts";
 import { formatPublisher, type Overflow } from "./stream_record.ts";
 
-/** What a publisher's `open` gets. */
-export interface PublisherOpenContext extends PublisherContext {
-  /** Where to publish (`--endpoint`). */
-  endpoint: Endpoint;
-  /** Values of the transport's own flags, defaults filled in. */
-  flags: Record<string, string | boolean | undefined>;
+/** What a publisher's `open` gets (`endpoint`: where to publish). */
+export interface PublisherOpenContext extends PublisherContext, CommandContext {
   /** The shared options. */
   options: PublisherOptions;
 }
 
-/** A transport's publisher, as {@linkcode publisherMain} runs it. */
-export interface PublisherCommand extends CommandSpec {
-  /** Transport name in the record, e.g. `socket`. */
-  transport: string;
-  /** The `--endpoint` default and the kinds of URL the transport takes. */
-  endpoint: { default: string; kinds: readonly EndpointKind[] };
+/** A transport's publisher, as {@linkcode publisherMain} runs it; `P` is its publisher's type. */
+export interface PublisherCommand<P extends FramePublisher = FramePublisher>
+  extends StreamCommand<P> {
   /** What the transport can do with a slow subscriber; the first is the default. */
   overflow: readonly Overflow[];
   /** Opens the publisher; throws a one-line error when it cannot (endpoint in use). */
-  open(context: PublisherOpenContext): Promise<FramePublisher>;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
+  open(context: PublisherOpenContext): Promise<P>;
 }
 
 /** Runs `command` as a script: parses `Deno.args`, publishes until done or Ctrl-C, exits. */
-export function publisherMain(command: PublisherCommand): Promise<never> {
-  const spec: CommandSpec = {
-    ...command,
-    flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
+export function publisherMain<P extends FramePublisher>(
+  command: PublisherCommand<P>,
+): Promise<never> {
+  const { overflow } = PUBLISHER_FLAGS;
+  const how = {
+    parse: (args: string[], spec: PublisherCommand<P>) =>
+      parsePublisherFlags(args, spec, command.overflow),
+    shared: {
+      ...PUBLISHER_FLAGS,
+      overflow: {
+        ...overflow,
+        description: `${overflow.description}: ${command.overflow.join(" or ")}`,
+        default: command.overflow[0],
+      },
+    },
+    beyond: { doing: "publishing", anyone: "subscribe" },
   };
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parsePublisherFlags(args, spec, command.overflow);
-    if (help) {
-      const shared = {
-        ...PUBLISHER_FLAGS,
-        overflow: {
-          ...PUBLISHER_FLAGS.overflow,
-          description: `${PUBLISHER_FLAGS.overflow.description}: ${command.overflow.join(" or ")}`,
-          default: command.overflow[0],
-        },
-      };
-      return console.log(usage(spec, shared));
-    }
-    const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
-    if ("host" in endpoint && !isLoopback(endpoint.host)) {
-      console.error(
-        `${command.name}: publishing on ${endpoint.url}, beyond this machine: anyone who can reach it can subscribe`,
-      );
-    }
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     const signal = shutdownSignal();
     const source = new FrameSource(options.geometry);
     const publisher = await command.open({
       endpoint,
       flags,
+      signal,
       options,
       geometry: options.geometry,
       overflow: options.overflow,
@@ -91,7 +70,7 @@ export function publisherMain(command: PublisherCommand): Promise<never> {
         transport: command.transport,
         signal,
         source,
-        runtime: command.runtime?.() ?? runtimeInfo([]),
+        runtime: command.runtime?.(publisher) ?? runtimeInfo([]),
       });
       console.log(options.json ? JSON.stringify(record) : formatPublisher(record));
       return record.status === "failed" ? 1 : 0;

@@ -38,11 +38,14 @@ export class ServerStats {
   /** Messages refused. */
   refused = 0;
   readonly #transport: string;
+  readonly #task: string;
   #cpuStart = 0;
   #lastLog = -Infinity;
 
-  constructor(transport: string) {
+  /** `task` names the process in its log lines, e.g. `grpc:pub`. Default: `TRANSPORT:server`. */
+  constructor(transport: string, task = `${transport}:server`) {
     this.#transport = transport;
+    this.#task = task;
   }
 
   /** Prints the ready line and starts counting CPU time. */
@@ -69,7 +72,7 @@ export class ServerStats {
     if (this.refused > 5 && now - this.#lastLog < 1000) return;
     this.#lastLog = now;
     const total = this.refused > 5 ? ` (${this.refused} refused so far)` : "";
-    console.error(`${this.#transport}:server: refused a message: ${reason}${total}`);
+    console.error(`${this.#task}: refused a message: ${reason}${total}`);
   }
 
   /** Prints the stopped line. */

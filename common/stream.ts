@@ -27,6 +27,7 @@ import { type RunStatus, type RuntimeInfo, runtimeInfo } from "./record.ts";
 import {
   type Overflow,
   type PublisherRecord,
+  type StreamRecordBase,
   type SubscriberRecord,
   subscribersText,
 } from "./stream_record.ts";
@@ -228,12 +229,7 @@ export async function runPublisher(
   const summary = meter.summary();
   return {
     role: "publisher",
-    transport: run.transport ?? "custom",
-    endpoint: publisher.endpoint,
-    width: geometry.width,
-    height: geometry.height,
-    format: geometry.format,
-    frameBytes: geometry.frameBytes,
+    ...recordHead(run.transport, publisher.endpoint, geometry),
     targetFps: fps,
     overflow: run.overflow ?? "drop",
     published,
@@ -403,12 +399,7 @@ export async function runSubscriber(
   const summary = meter.summary();
   return {
     role: "subscriber",
-    transport: run.transport ?? "custom",
-    endpoint: subscription.endpoint,
-    width: geometry.width,
-    height: geometry.height,
-    format: geometry.format,
-    frameBytes: geometry.frameBytes,
+    ...recordHead(run.transport, subscription.endpoint, geometry),
     published: first === undefined ? (published ?? 0) : (published ?? expected) - first,
     frames,
     verified,
@@ -428,6 +419,22 @@ export async function runSubscriber(
     status,
     ...(reason === undefined ? {} : { reason }),
     runtime: run.runtime ?? runtimeInfo(),
+  };
+}
+
+/** The fields that open both records: the transport, where it ran, the frames' geometry. */
+function recordHead(
+  transport: string | undefined,
+  endpoint: string,
+  geometry: FrameGeometry,
+): Omit<StreamRecordBase, "reason" | "runtime"> {
+  return {
+    transport: transport ?? "custom",
+    endpoint,
+    width: geometry.width,
+    height: geometry.height,
+    format: geometry.format,
+    frameBytes: geometry.frameBytes,
   };
 }
 

@@ -9,9 +9,12 @@ import { type FrameGeometry, parseSize } from "./frame.ts";
 import {
   type CommandSpec,
   type FlagSpecs,
+  HELP_FLAG,
+  JSON_FLAG,
   numberFlag,
   type Parsed,
   parseFlags,
+  RECEIVER_FLAGS,
   SIZE_FLAG,
   UsageError,
 } from "./flags.ts";
@@ -34,8 +37,8 @@ export const PUBLISHER_FLAGS: FlagSpecs = {
     description: "seconds to wait for --subscribers to join",
   },
   overflow: { type: "string", description: "what a subscriber that cannot keep up gets" },
-  json: { type: "boolean", description: "print the record as one JSON line on stdout" },
-  help: { type: "boolean", description: "print this help" },
+  json: JSON_FLAG,
+  help: HELP_FLAG,
 };
 
 /** The flags every subscriber takes. */
@@ -61,10 +64,7 @@ export const SUBSCRIBER_FLAGS: FlagSpecs = {
     description: "ms after its publish time at which a frame is late",
   },
   slow: { type: "string", default: "0", description: "ms of deliberate work per frame" },
-  display: { type: "boolean", description: "show the frames in a window (SDL)" },
-  json: { type: "boolean", description: "print the record as one JSON line on stdout" },
-  strict: { type: "boolean", description: "stop at the first frame that fails verification" },
-  help: { type: "boolean", description: "print this help" },
+  ...RECEIVER_FLAGS,
 };
 
 /** A publisher's options. */

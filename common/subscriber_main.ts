@@ -7,37 +7,28 @@
  * @module
  */
 
-import { runMain, shutdownSignal } from "./cli.ts";
-import { type Endpoint, endpointFlag, type EndpointKind, parseEndpoint } from "./endpoint.ts";
-import { type CommandSpec, usage } from "./flags.ts";
-import { type RuntimeInfo, runtimeInfo } from "./record.ts";
+import { shutdownSignal } from "./cli.ts";
+import { type CommandContext, commandMain, type StreamCommand } from "./command.ts";
+import { runtimeInfo } from "./record.ts";
 import { FrameSource } from "./source.ts";
 import { type FrameSubscription, runSubscriber } from "./stream.ts";
 import { parseSubscriberFlags, SUBSCRIBER_FLAGS, type SubscriberOptions } from "./stream_flags.ts";
 import { formatSubscriber } from "./stream_record.ts";
 
-/** What a subscriber's `connect` gets. */
-export interface SubscriberContext {
+/**
+ * What a subscriber's `connect` gets (`endpoint`: where the publisher is;
+ * `signal`: a transport waiting for its publisher gives up).
+ */
+export interface SubscriberContext extends CommandContext {
   /** The shared options (`--size`, `--timeout`, ...). */
   options: SubscriberOptions;
-  /** Where the publisher is (`--endpoint`). */
-  endpoint: Endpoint;
-  /** Values of the transport's own flags, defaults filled in. */
-  flags: Record<string, string | boolean | undefined>;
-  /** Aborts on Ctrl-C: a transport waiting for its publisher gives up. */
-  signal: AbortSignal;
 }
 
-/** A transport's subscriber, as {@linkcode subscriberMain} runs it. */
-export interface SubscriberCommand extends CommandSpec {
-  /** Transport name in the record, e.g. `socket`. */
-  transport: string;
-  /** The `--endpoint` default and the kinds of URL the transport takes. */
-  endpoint: { default: string; kinds: readonly EndpointKind[] };
+/** A transport's subscriber, as {@linkcode subscriberMain} runs it; `S` is its subscription's type. */
+export interface SubscriberCommand<S extends FrameSubscription = FrameSubscription>
+  extends StreamCommand<S> {
   /** Subscribes; throws a one-line error when nothing publishes there. */
-  connect(context: SubscriberContext): Promise<FrameSubscription>;
-  /** Versions for the record. Default: the runtime's, no packages. */
-  runtime?: () => RuntimeInfo;
+  connect(context: SubscriberContext): Promise<S>;
 }
 
 /**
@@ -46,15 +37,11 @@ export interface SubscriberCommand extends CommandSpec {
  * included), 1 when it failed or a frame failed verification, 130 when
  * interrupted.
  */
-export function subscriberMain(command: SubscriberCommand): Promise<never> {
-  const spec: CommandSpec = {
-    ...command,
-    flags: { ...endpointFlag(command.endpoint.default, command.endpoint.kinds), ...command.flags },
-  };
-  return runMain(command.name, async (args) => {
-    const { help, options, flags } = parseSubscriberFlags(args, spec);
-    if (help) return console.log(usage(spec, SUBSCRIBER_FLAGS));
-    const endpoint = parseEndpoint(flags.endpoint as string, command.endpoint.kinds);
+export function subscriberMain<S extends FrameSubscription>(
+  command: SubscriberCommand<S>,
+): Promise<never> {
+  const how = { parse: parseSubscriberFlags, shared: SUBSCRIBER_FLAGS };
+  return commandMain(command, how, async ({ options, flags, endpoint }) => {
     const signal = shutdownSignal();
     // The expected frames are painted before subscribing (a 1080p pool takes
     // a moment): a publisher that waits for its subscribers then starts with
@@ -66,7 +53,7 @@ export function subscriberMain(command: SubscriberCommand): Promise<never> {
       source,
       transport: command.transport,
       signal,
-      runtime: command.runtime?.() ?? runtimeInfo([]),
+      runtime: command.runtime?.(subscription) ?? runtimeInfo([]),
     });
     console.log(options.json ? JSON.stringify(record) : formatSubscriber(record));
     if (record.status === "failed" || record.errors > 0) return 1;

@@ -35,7 +35,11 @@ import { listenStream, type StreamListening } from "../common/listen.ts";
 import type { FrameProperties } from "../common/properties.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
 import { ServerStats } from "../common/server.ts";
-import type { FramePublisher, Overflow } from "../common/stream.ts";
+import {
+  type FanOutOptions,
+  FanOutPublisher,
+  type FanOutSubscriber,
+} from "../common/fan_out_publisher.ts";
 import { KEEPALIVE_TIME_MS, KEEPALIVE_TIMEOUT_MS } from "./channel_options.ts";
 import { FrameCodec } from "./frame_codec.ts";
 import { Status } from "./grpc_status.ts";
@@ -57,56 +61,29 @@ export const DEFAULT_PUBLISHER_ENDPOINT = "tcp://127.0.0.1:50052";
 const END_WAIT_MS = 5000;
 
 /** One subscriber's call. */
-interface Subscriber {
+interface Subscriber extends FanOutSubscriber {
   connection: Http2Connection;
   stream: Http2Stream;
-  /** The frame being written to it, if any. */
-  writing?: Promise<void>;
-  /** Under `drop`: its own copy of the frame being written to it. */
-  copy?: Uint8Array;
 }
 
 /** Options for {@linkcode openGrpcPublisher}. */
-export interface GrpcPublisherOptions {
-  /** Where to listen: a `tcp` or `unix` endpoint. */
-  endpoint: Endpoint;
-  /** What a subscriber that cannot keep up gets. Default: `block`. */
-  overflow?: Overflow;
-  /** Under `drop` at `max`, each frame waits for a subscriber to be free. Default: false. */
-  asFastAsTheFastest?: boolean;
-  /** Where a subscriber's leaving and refused requests are told. Default: stderr. */
-  log?: (line: string) => void;
-}
+export type GrpcPublisherOptions = FanOutOptions;
 
 /** Publishes frames to every `Subscribe` call on one listener. */
-export class GrpcPublisher implements FramePublisher {
-  readonly endpoint: string;
-  readonly #listening: StreamListening;
-  readonly #overflow: Overflow;
-  readonly #waitForOne: boolean;
-  readonly #log: (line: string) => void;
+export class GrpcPublisher extends FanOutPublisher<Subscriber> {
   readonly #codec = new FrameCodec();
-  readonly #stats = new ServerStats("grpc");
+  readonly #stats = new ServerStats("grpc", "grpc:pub");
   readonly #connections = new Set<Http2Connection>();
-  readonly #subscribers = new Set<Subscriber>();
   readonly #accepting: Promise<void>;
 
   constructor(listening: StreamListening, options: GrpcPublisherOptions) {
-    this.#listening = listening;
-    this.endpoint = listening.url;
-    this.#overflow = options.overflow ?? "block";
-    this.#waitForOne = options.asFastAsTheFastest ?? false;
-    this.#log = options.log ?? ((line) => console.error(line));
+    super(listening, options);
     this.#accepting = this.#accept(options.endpoint);
-  }
-
-  get subscribers(): number {
-    return this.#subscribers.size;
   }
 
   async #accept(endpoint: Endpoint): Promise<void> {
     try {
-      for await (const conn of this.#listening.listener) {
+      for await (const conn of this.listening.listener) {
         if (endpoint.kind === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
         const c: Http2Connection = new Http2Connection(conn, {
           role: "server",
@@ -136,14 +113,11 @@ export class GrpcPublisher implements FramePublisher {
       onReset: (_code, reason) => this.#leave(subscriber, reason),
     };
     connection.sendHeaders(stream, RESPONSE_HEADERS, false).catch(() => {});
-    this.#subscribers.add(subscriber);
+    this.subscriberSet.add(subscriber);
   }
 
   async publish(frame: Uint8Array, properties: FrameProperties): Promise<void> {
-    if (this.#waitForOne && this.#overflow === "drop") {
-      const busy = [...this.#subscribers].map((s) => s.writing);
-      if (busy.length > 0 && busy.every((w) => w)) await Promise.race(busy);
-    }
+    await this.untilOneFree();
     const head = this.#codec.encodeHead({
       width: properties.width,
       height: properties.height,
@@ -156,20 +130,12 @@ export class GrpcPublisher implements FramePublisher {
     });
     const prefix = messagePrefix(head.byteLength + frame.byteLength);
     const writes: Promise<void>[] = [];
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.writing && this.#overflow === "drop") continue; // still busy: it misses this frame
-      let pixels = frame;
-      if (this.#overflow === "drop") {
-        // The copy that drop costs: this write may wait for the subscriber's
-        // window past the frame's place in the source's pool (poolSize - 1
-        // publishes), so it is written from the subscriber's own buffer.
-        subscriber.copy ??= new Uint8Array(frame.byteLength);
-        if (subscriber.copy.byteLength !== frame.byteLength) {
-          subscriber.copy = new Uint8Array(frame.byteLength);
-        }
-        subscriber.copy.set(frame);
-        pixels = subscriber.copy;
-      }
+    for (const subscriber of this.subscriberSet) {
+      if (this.skips(subscriber)) continue; // still busy: it misses this frame
+      // Under drop, the copy that drop costs: this write may wait for the
+      // subscriber's window past the frame's place in the source's pool
+      // (poolSize - 1 publishes), so it is written from the subscriber's own buffer.
+      const pixels = this.pixelsFor(subscriber, frame);
       writes.push(this.#write(subscriber, [prefix, head, pixels]));
     }
     // Under block the writes are over (the frame's bytes free again) before the
@@ -177,25 +143,21 @@ export class GrpcPublisher implements FramePublisher {
     // may leave DATA of this frame queued on its connection after that: those
     // bytes go to a stream that its subscriber has reset and drops, so a frame
     // rewritten later in the pool cannot reach a frame anyone takes.
-    if (this.#overflow === "block") await Promise.all(writes);
+    if (this.overflow === "block") await Promise.all(writes);
   }
 
   /** Writes one message to a subscriber after the one before; one that is gone leaves. */
   #write(subscriber: Subscriber, parts: Uint8Array[]): Promise<void> {
-    const previous = subscriber.writing ?? Promise.resolve();
-    const writing = previous
-      .then(() => subscriber.connection.sendData(subscriber.stream, parts, false))
-      .catch((error) => this.#leave(subscriber, errorLine(error)))
-      .finally(() => {
-        if (subscriber.writing === writing) subscriber.writing = undefined;
-      });
-    subscriber.writing = writing;
-    return writing;
+    return this.chain(
+      subscriber,
+      () => subscriber.connection.sendData(subscriber.stream, parts, false),
+      (error) => this.#leave(subscriber, errorLine(error)),
+    );
   }
 
   #leave(subscriber: Subscriber, reason: string): void {
-    if (!this.#subscribers.delete(subscriber)) return;
-    this.#log(`grpc:pub: a subscriber left: ${reason}`);
+    if (!this.subscriberSet.delete(subscriber)) return;
+    this.log(`grpc:pub: a subscriber left: ${reason}`);
     subscriber.connection.resetStream(subscriber.stream, ErrorCode.CANCEL);
   }
 
@@ -208,11 +170,11 @@ export class GrpcPublisher implements FramePublisher {
       offset: 0,
       frameBytes: 0,
     });
-    const ends = [...this.#subscribers].map(async (s) => {
+    const ends = [...this.subscriberSet].map(async (s) => {
       // After the frames still being written to it; then status OK.
       await this.#write(s, [messagePrefix(head.byteLength), head]);
-      if (!this.#subscribers.has(s)) return;
-      this.#subscribers.delete(s);
+      if (!this.subscriberSet.has(s)) return;
+      this.subscriberSet.delete(s);
       await s.connection.sendHeaders(s.stream, [["grpc-status", String(Status.OK)]], true)
         .catch(() => {});
     });
@@ -223,9 +185,9 @@ export class GrpcPublisher implements FramePublisher {
   }
 
   async close(): Promise<void> {
-    this.#listening.close();
+    this.listening.close();
     await this.#accepting;
-    this.#subscribers.clear();
+    this.subscriberSet.clear();
     // (No GOAWAY: see Http2Connection.cancelAndClose.)
     await Promise.all(
       [...this.#connections].map((c) => c.cancelAndClose("the publisher is stopping")),

@@ -26,7 +26,7 @@
 
 import * as grpc from "@grpc/grpc-js";
 import type { Endpoint } from "../common/endpoint.ts";
-import { numberFlag, UsageError } from "../common/flags.ts";
+import { maxBytesFlag, numberFlag, UsageError } from "../common/flags.ts";
 import { aborted, listenUnix } from "../common/listen.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
@@ -208,11 +208,10 @@ const COMMAND: ServerCommand = {
     ...IMPL_FLAG,
     ...CODEC_FLAG,
     ...WINDOW_FLAG,
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description: "most pixel bytes in one message; a larger one gets RESOURCE_EXHAUSTED",
-    },
+    ...maxBytesFlag(
+      DEFAULT_MAX_BYTES,
+      "most pixel bytes in one message; a larger one gets RESOURCE_EXHAUSTED",
+    ),
   },
   async serve({ endpoint, flags, signal }) {
     quietGrpcLog();

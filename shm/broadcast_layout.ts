@@ -31,43 +31,37 @@
  * @module
  */
 
+import type { FrameGeometry } from "../common/frame.ts";
 import {
-  BYTES_PER_PIXEL,
-  FORMAT_CODES,
-  formatFromCode,
-  type FrameGeometry,
-  frameGeometry,
-} from "../common/frame.ts";
-import { LayoutError, PAGE_BYTES, pageAlign, SEGMENT_MAGIC } from "./layout.ts";
+  checkPreamble,
+  type GeometryFields,
+  headerView,
+  LayoutError,
+  PAGE_BYTES,
+  pageAlign,
+  PREAMBLE,
+  readGeometry,
+  sealPreamble,
+  SegmentKind,
+  type SlotLayout,
+  writeGeometry,
+  writePreamble,
+} from "./layout.ts";
 
 /** The broadcast ring's own layout version (its preamble is that of every framebench segment). */
 export const BROADCAST_VERSION = 1;
-/** The preamble's kind of a broadcast ring (1 and 2 are the echo's doorway and ring). */
-export const BROADCAST_KIND = 3;
 /** Most subscribers at once: the places of the cursor table. */
 export const MAX_SUBSCRIBERS = 16;
 /** Most slots (their control blocks fill the header page from offset 1024). */
 export const MAX_BROADCAST_SLOTS = 48;
 
-/** Offsets in the header. */
+/** Offsets in the header: the preamble (layout.ts), then the stream's own. */
 export const BROADCAST = {
-  magic: 0,
-  version: 4,
-  kind: 6,
-  headerBytes: 8,
-  ownerPid: 12,
+  ...PREAMBLE,
   /** u32: {@linkcode StreamState}. */
   state: 16,
-  slotCount: 20,
-  format: 24,
-  width: 28,
-  height: 32,
   /** u32: {@linkcode OverflowCode}. */
   overflow: 36,
-  /** u64. */
-  frameBytes: 40,
-  /** u64. */
-  slotStride: 48,
   /** u32. */
   places: 56,
   /** u32 futex word: posts complete; post p is in slot p % slots. */
@@ -81,6 +75,16 @@ export const BROADCAST = {
   /** Control block of slot 0. */
   slots: 1024,
 } as const;
+
+/** Where the header keeps the slots' geometry. */
+const GEOMETRY: GeometryFields = {
+  slotCount: 20,
+  format: 24,
+  width: 28,
+  height: 32,
+  slotBytes: 40,
+  slotStride: 48,
+};
 
 /** Offsets in a subscriber's 32-byte place in the cursor table. */
 export const CURSOR = {
@@ -130,14 +134,7 @@ export const StreamState = { publishing: 1, ended: 2 } as const;
 export const OverflowCode = { block: 1, drop: 2 } as const;
 
 /** The shape of a broadcast ring. */
-export interface BroadcastLayout {
-  /** Geometry of the frames. */
-  geometry: FrameGeometry;
-  /** Number of slots. */
-  slotCount: number;
-  /** Bytes from one slot to the next (page-aligned). */
-  slotStride: number;
-}
+export type BroadcastLayout = SlotLayout;
 
 /** The layout of a ring of `slotCount` slots for frames of `geometry`. */
 export function broadcastLayout(geometry: FrameGeometry, slotCount: number): BroadcastLayout {
@@ -147,16 +144,6 @@ export function broadcastLayout(geometry: FrameGeometry, slotCount: number): Bro
     );
   }
   return { geometry, slotCount, slotStride: pageAlign(geometry.frameBytes) };
-}
-
-/** Total bytes of a broadcast ring. */
-export function broadcastBytes(layout: BroadcastLayout): number {
-  return PAGE_BYTES + layout.slotCount * layout.slotStride;
-}
-
-/** Offset of slot `s`'s pixels. */
-export function pixelsOffset(layout: BroadcastLayout, s: number): number {
-  return PAGE_BYTES + s * layout.slotStride;
 }
 
 /** Offset of slot `s`'s control block. */
@@ -169,10 +156,6 @@ export function cursorOffset(i: number): number {
   return BROADCAST.cursors + i * CURSOR.bytes;
 }
 
-function view(header: Uint8Array): DataView {
-  return new DataView(header.buffer, header.byteOffset, header.byteLength);
-}
-
 /** Writes the header of a new ring (zeroed first, the magic last, state `publishing`). */
 export function writeBroadcastHeader(
   header: Uint8Array,
@@ -181,50 +164,13 @@ export function writeBroadcastHeader(
   ownerPid: number,
 ): void {
   header.fill(0, 0, PAGE_BYTES);
-  const v = view(header);
-  v.setUint16(BROADCAST.version, BROADCAST_VERSION, true);
-  v.setUint16(BROADCAST.kind, BROADCAST_KIND, true);
-  v.setUint32(BROADCAST.headerBytes, PAGE_BYTES, true);
-  v.setUint32(BROADCAST.ownerPid, ownerPid, true);
+  writePreamble(header, SegmentKind.stream, ownerPid, BROADCAST_VERSION);
+  const v = headerView(header);
   v.setUint32(BROADCAST.state, StreamState.publishing, true);
-  v.setUint32(BROADCAST.slotCount, layout.slotCount, true);
-  v.setUint32(BROADCAST.format, FORMAT_CODES[layout.geometry.format], true);
-  v.setUint32(BROADCAST.width, layout.geometry.width, true);
-  v.setUint32(BROADCAST.height, layout.geometry.height, true);
   v.setUint32(BROADCAST.overflow, overflow, true);
-  v.setBigUint64(BROADCAST.frameBytes, BigInt(layout.geometry.frameBytes), true);
-  v.setBigUint64(BROADCAST.slotStride, BigInt(layout.slotStride), true);
   v.setUint32(BROADCAST.places, MAX_SUBSCRIBERS, true);
-  Atomics.store(new Int32Array(header.buffer, header.byteOffset, 1), 0, SEGMENT_MAGIC);
-}
-
-/**
- * Reads the owner's pid from a segment's preamble, checking that it is a
- * broadcast ring of this version; throws {@linkcode LayoutError} (naming
- * `where`) otherwise.
- */
-export function broadcastOwner(header: Uint8Array, where: string): number {
-  if (header.byteLength < PAGE_BYTES) {
-    throw new LayoutError(`${where} is ${header.byteLength} bytes, too small for a stream`);
-  }
-  const v = view(header);
-  const magic = v.getUint32(BROADCAST.magic, true);
-  if (magic !== SEGMENT_MAGIC) {
-    throw new LayoutError(
-      `${where} is not a framebench segment (starts with 0x${magic.toString(16).padStart(8, "0")})`,
-    );
-  }
-  const kind = v.getUint16(BROADCAST.kind, true);
-  if (kind !== BROADCAST_KIND) {
-    throw new LayoutError(`${where} is a framebench echo segment (kind ${kind}), not a stream`);
-  }
-  const version = v.getUint16(BROADCAST.version, true);
-  if (version !== BROADCAST_VERSION) {
-    throw new LayoutError(
-      `${where} has stream layout version ${version}, this framebench reads ${BROADCAST_VERSION}`,
-    );
-  }
-  return v.getUint32(BROADCAST.ownerPid, true);
+  writeGeometry(header, GEOMETRY, layout);
+  sealPreamble(header);
 }
 
 /**
@@ -235,43 +181,9 @@ export function readBroadcastHeader(
   segment: Uint8Array,
   where: string,
 ): BroadcastLayout & { ownerPid: number } {
-  const ownerPid = broadcastOwner(segment, where);
-  const v = view(segment);
-  const slotCount = v.getUint32(BROADCAST.slotCount, true);
-  if (slotCount < 2 || slotCount > MAX_BROADCAST_SLOTS) {
-    throw new LayoutError(`${where} has ${slotCount} slots`);
-  }
-  if (v.getUint32(BROADCAST.places, true) !== MAX_SUBSCRIBERS) {
-    throw new LayoutError(`${where} has ${v.getUint32(BROADCAST.places, true)} places`);
-  }
-  const code = v.getUint32(BROADCAST.format, true);
-  const format = formatFromCode(code);
-  if (format === undefined) throw new LayoutError(`${where} has unknown pixel format ${code}`);
-  let geometry: FrameGeometry;
-  try {
-    geometry = frameGeometry(
-      v.getUint32(BROADCAST.width, true),
-      v.getUint32(BROADCAST.height, true),
-      format,
-    );
-  } catch (error) {
-    throw new LayoutError(`${where}: ${(error as Error).message}`);
-  }
-  const frameBytes = Number(v.getBigUint64(BROADCAST.frameBytes, true));
-  if (frameBytes !== geometry.width * geometry.height * BYTES_PER_PIXEL[format]) {
-    throw new LayoutError(
-      `${where} has ${frameBytes}-byte frames for ${geometry.width}x${geometry.height}`,
-    );
-  }
-  const slotStride = Number(v.getBigUint64(BROADCAST.slotStride, true));
-  if (slotStride < frameBytes || slotStride % PAGE_BYTES !== 0) {
-    throw new LayoutError(`${where} has a slot stride of ${slotStride} bytes`);
-  }
-  const layout = { geometry, slotCount, slotStride };
-  if (broadcastBytes(layout) > segment.byteLength) {
-    throw new LayoutError(
-      `${where} is ${segment.byteLength} bytes, its header says ${broadcastBytes(layout)}`,
-    );
-  }
+  const ownerPid = checkPreamble(segment, SegmentKind.stream, where, BROADCAST_VERSION);
+  const places = headerView(segment).getUint32(BROADCAST.places, true);
+  if (places !== MAX_SUBSCRIBERS) throw new LayoutError(`${where} has ${places} places`);
+  const layout = readGeometry(segment, GEOMETRY, where, { min: 2, max: MAX_BROADCAST_SLOTS });
   return { ...layout, ownerPid };
 }

@@ -43,13 +43,12 @@ import {
   CURSOR,
   cursorOffset,
   MAX_SUBSCRIBERS,
-  pixelsOffset,
   SLOT,
   slotControl,
   StreamState,
 } from "./broadcast_layout.ts";
-import type { MappedSegment } from "./platform.ts";
 import { counterDiff } from "./ring.ts";
+import { SlotRing } from "./slot_ring.ts";
 
 const U32 = 2 ** 32;
 
@@ -71,54 +70,7 @@ export function completeSeq(p: number): number {
 }
 
 /** A broadcast ring over a mapped segment, with the words both sides use. */
-export class BroadcastRing {
-  /** The ring's shape. */
-  readonly layout: BroadcastLayout;
-  /** The segment. */
-  readonly segment: MappedSegment;
-  readonly #words: Int32Array;
-  readonly #header: DataView;
-  readonly #slots: Uint8Array[];
-
-  constructor(segment: MappedSegment, layout: BroadcastLayout) {
-    this.segment = segment;
-    this.layout = layout;
-    this.#words = new Int32Array(segment.buffer, 0, 1024);
-    this.#header = new DataView(segment.buffer, 0, 4096);
-    // Views of the slots themselves: no copy.
-    this.#slots = Array.from(
-      { length: layout.slotCount },
-      (_, s) => new Uint8Array(segment.buffer, pixelsOffset(layout, s), layout.geometry.frameBytes),
-    );
-  }
-
-  /** The u32 at `offset`. */
-  load(offset: number): number {
-    return Atomics.load(this.#words, offset >> 2) >>> 0;
-  }
-
-  /** Stores a u32 at `offset`. */
-  store(offset: number, value: number): void {
-    Atomics.store(this.#words, offset >> 2, value | 0);
-  }
-
-  /** Compare-and-swap of the u32 at `offset`; true when it held `expected`. */
-  swap(offset: number, expected: number, value: number): boolean {
-    return Atomics.compareExchange(this.#words, offset >> 2, expected | 0, value | 0) ===
-      (expected | 0);
-  }
-
-  /** Adds 1 to the u32 at `offset` and wakes its waiters. */
-  bump(offset: number): void {
-    Atomics.add(this.#words, offset >> 2, 1);
-    this.segment.wake(offset);
-  }
-
-  /** Slot `s`'s pixels, in place. */
-  pixels(s: number): Uint8Array {
-    return this.#slots[s];
-  }
-
+export class BroadcastRing extends SlotRing<BroadcastLayout> {
   /** Slot of post `p`. */
   slotOf(p: number): number {
     return p % this.layout.slotCount;
@@ -140,14 +92,14 @@ export class BroadcastRing {
   beginPost(p: number): Uint8Array {
     const s = this.slotOf(p);
     this.store(slotControl(s) + SLOT.seq, completeSeq(p) - 1);
-    return this.#slots[s];
+    return this.slot(s);
   }
 
   /** Writer, step 4: the slot's properties, then the sequence word, then `published`. */
   completePost(p: number, properties: FrameProperties): void {
     const s = this.slotOf(p);
     const at = slotControl(s);
-    const h = this.#header;
+    const h = this.header;
     h.setUint32(at + SLOT.format, FORMAT_CODES[properties.format], true);
     h.setBigUint64(at + SLOT.index, BigInt(properties.index), true);
     h.setFloat64(at + SLOT.sentAt, properties.sentAt, true);
@@ -160,14 +112,14 @@ export class BroadcastRing {
 
   /** Ends the stream: the number of frames published, then the state, then a wake-up. */
   end(published: number): void {
-    this.#header.setBigUint64(BROADCAST.endCount, BigInt(published), true);
+    this.header.setBigUint64(BROADCAST.endCount, BigInt(published), true);
     this.store(BROADCAST.state, StreamState.ended);
     this.segment.wake(BROADCAST.published);
   }
 
   /** Frames published in all, once the state is `ended`. */
   get endCount(): number {
-    return Number(this.#header.getBigUint64(BROADCAST.endCount, true));
+    return Number(this.header.getBigUint64(BROADCAST.endCount, true));
   }
 
   /** The places whose subscriber is ready (pid set), with their pid. */
@@ -218,7 +170,7 @@ export class BroadcastRing {
     const at = cursorOffset(i);
     this.store(at + CURSOR.released, q % U32);
     this.store(at + CURSOR.taken, (q + 1) % U32);
-    this.#header.setFloat64(at + CURSOR.heartbeat, sharedClockMs(), true);
+    this.header.setFloat64(at + CURSOR.heartbeat, sharedClockMs(), true);
   }
 
   /** Reader: notes that place `i` is done with post `q`, and wakes a waiting publisher. */
@@ -235,7 +187,7 @@ export class BroadcastRing {
   /** The properties in slot `s`'s control block. */
   properties(s: number): FrameProperties {
     const at = slotControl(s);
-    const h = this.#header;
+    const h = this.header;
     return {
       index: Number(h.getBigUint64(at + SLOT.index, true)),
       sentAt: h.getFloat64(at + SLOT.sentAt, true),

@@ -17,14 +17,15 @@ import {
   checkPreamble,
   DOORWAY,
   DoorwayState,
-  LayoutError,
   PAGE_BYTES,
   PREAMBLE,
   REPLY_TEXT_BYTES,
   sealPreamble,
   SegmentKind,
+  unsealed,
   writePreamble,
 } from "./layout.ts";
+import { createSegment } from "./create_segment.ts";
 import type { MappedSegment, SharedMemoryPlatform } from "./platform.ts";
 import { counterDiff, WAIT_SLICE_MS } from "./ring.ts";
 
@@ -74,51 +75,21 @@ export class Doorway {
     name: string,
     log: (line: string) => void = () => {},
   ): Promise<Doorway> {
-    const where = platform.describe(name);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const segment = platform.create(name, PAGE_BYTES);
-      if (segment) {
-        const bytes = new Uint8Array(segment.buffer, 0, PAGE_BYTES);
-        writePreamble(bytes, SegmentKind.doorway, Deno.pid);
-        Atomics.store(
-          new Int32Array(segment.buffer, 0, PAGE_BYTES / 4),
-          DOORWAY.state / 4,
-          DoorwayState.open,
-        );
-        sealPreamble(bytes);
-        return new Doorway(platform, name, segment);
-      }
-      const existing = platform.open(name);
-      if (!existing) continue; // removed in the meantime: try again
-      let owner: number;
-      try {
-        const bytes = new Uint8Array(existing.buffer, 0, Math.min(existing.bytes, PAGE_BYTES));
-        if (bytes.byteLength === PAGE_BYTES && bytes.every((b) => b === 0)) {
-          // Zeros only: a server is setting it up now, or died doing so. Look again shortly.
-          await delay(200);
-          if (bytes.every((b) => b === 0)) {
-            existing.close();
-            platform.unlink(name);
-            log(`replaced ${where}, left half made by a server that died starting`);
-            continue;
-          }
-        }
-        owner = checkPreamble(bytes, SegmentKind.doorway, where);
-      } catch (error) {
-        existing.close();
-        if (error instanceof LayoutError) {
-          throw new LayoutError(`${error.message}: remove it or choose another --endpoint`);
-        }
-        throw error;
-      }
-      existing.close();
-      if (platform.processAlive(owner)) {
-        throw new Error(`${where} is in use by the server with pid ${owner}`);
-      }
-      platform.unlink(name);
-      log(`replaced the stale segment ${where} left by pid ${owner}, which is gone`);
-    }
-    throw new Error(`cannot create ${where}: it keeps reappearing`);
+    const segment = await createSegment(platform, name, {
+      bytes: PAGE_BYTES,
+      kind: SegmentKind.doorway,
+      maker: "server",
+      log,
+    });
+    const bytes = new Uint8Array(segment.buffer, 0, PAGE_BYTES);
+    writePreamble(bytes, SegmentKind.doorway, Deno.pid);
+    Atomics.store(
+      new Int32Array(segment.buffer, 0, PAGE_BYTES / 4),
+      DOORWAY.state / 4,
+      DoorwayState.open,
+    );
+    sealPreamble(bytes);
+    return new Doorway(platform, name, segment);
   }
 
   /**
@@ -194,7 +165,7 @@ export async function requestRing(
       const words = new Int32Array(door.buffer, 0, Math.floor(bytes.byteLength / 4));
       let owner: number;
       try {
-        if (bytes.byteLength >= 4 && words[0] === 0) owner = -1; // being set up
+        if (unsealed(bytes)) owner = -1; // being set up
         else owner = checkPreamble(bytes, SegmentKind.doorway, where);
       } catch (error) {
         door.close();

@@ -1,13 +1,15 @@
 /**
  * The byte layout of framebench's shared-memory segments, documented for other
- * languages in README.md (this file and the README must agree). Two kinds of
+ * languages in README.md (this file and the README must agree). Three kinds of
  * segment share one 16-byte preamble:
  *
  * - the **doorway** `/NAME`, one page made by the server, where a client asks
  *   for its ring to be served;
  * - a **ring** `/NAME.PID`, made by the client with that pid: a header page
  *   (geometry, futex words, one control block per slot) followed by the slots,
- *   each holding one frame, page-aligned.
+ *   each holding one frame, page-aligned;
+ * - the stream mode's **broadcast ring** (broadcast_layout.ts), laid out as a
+ *   ring is (a header page, then the slots) with a layout version of its own.
  *
  * Every field is little-endian. Words that the other process watches are
  * written last and read first (see ring.ts for the protocol).
@@ -35,14 +37,14 @@ export const PAGE_BYTES = 4096;
 /** Most slots a ring may have (their control blocks fill the header page). */
 export const MAX_SLOTS = 32;
 
-/** What a segment is. */
-export const SegmentKind = { doorway: 1, ring: 2 } as const;
+/** What a segment is: the echo's doorway and ring, the stream's broadcast ring. */
+export const SegmentKind = { doorway: 1, ring: 2, stream: 3 } as const;
 
 /** The preamble of every segment. */
 export const PREAMBLE = {
   /** u32: {@linkcode SEGMENT_MAGIC}. */
   magic: 0,
-  /** u16: {@linkcode LAYOUT_VERSION}. */
+  /** u16: the layout version of the segment's kind ({@linkcode LAYOUT_VERSION} for the echo's). */
   version: 4,
   /** u16: {@linkcode SegmentKind}. */
   kind: 6,
@@ -171,16 +173,36 @@ export function verdictText(code: number): string {
   return name === undefined ? `unknown verdict ${code}` : name;
 }
 
-/** The shape of a ring, as its header describes it. */
-export interface RingLayout {
+/** The shape of a segment of slots (the echo's ring, the stream's broadcast ring). */
+export interface SlotLayout {
   /** Geometry of the frames in the slots. */
   geometry: FrameGeometry;
   /** Number of slots. */
   slotCount: number;
-  /** Bytes from one slot to the next. */
+  /** Bytes from one slot to the next (a multiple of the page). */
   slotStride: number;
+}
+
+/** The shape of a ring, as its header describes it. */
+export interface RingLayout extends SlotLayout {
   /** How the server learns of a posted frame. */
   notify: number;
+}
+
+/** Where a header keeps its slots' geometry (each kind of ring at its own offsets). */
+export interface GeometryFields {
+  /** u32: number of slots. */
+  slotCount: number;
+  /** u32: pixel format code. */
+  format: number;
+  /** u32: frame width in pixels. */
+  width: number;
+  /** u32: frame height in pixels. */
+  height: number;
+  /** u64: bytes of one frame (what a slot holds). */
+  slotBytes: number;
+  /** u64: bytes from one slot to the next. */
+  slotStride: number;
 }
 
 /** A segment whose layout is not one this code reads: it is refused, never reused. */
@@ -208,13 +230,13 @@ export function ringLayout(
   return { geometry, slotCount, slotStride: pageAlign(geometry.frameBytes), notify };
 }
 
-/** Total bytes of a ring segment. */
-export function ringBytes(layout: RingLayout): number {
+/** Total bytes of a ring segment (the header page, then the slots). */
+export function ringBytes(layout: SlotLayout): number {
   return PAGE_BYTES + layout.slotCount * layout.slotStride;
 }
 
 /** Offset of slot `s`'s frame in a ring segment. */
-export function slotOffset(layout: RingLayout, s: number): number {
+export function slotOffset(layout: SlotLayout, s: number): number {
   return PAGE_BYTES + s * layout.slotStride;
 }
 
@@ -223,14 +245,23 @@ export function controlOffset(s: number): number {
   return RING.slots + s * SLOT.bytes;
 }
 
-function view(segment: Uint8Array): DataView {
+/** A segment's header, viewed for its little-endian fields. */
+export function headerView(segment: Uint8Array): DataView {
   return new DataView(segment.buffer, segment.byteOffset, segment.byteLength);
 }
 
-/** Writes the preamble of a segment (all but the magic, which {@linkcode sealPreamble} writes). */
-export function writePreamble(segment: Uint8Array, kind: number, ownerPid: number): void {
-  const v = view(segment);
-  v.setUint16(PREAMBLE.version, LAYOUT_VERSION, true);
+/**
+ * Writes the preamble of a segment of kind `kind` (all but the magic, which
+ * {@linkcode sealPreamble} writes) in layout version `version`.
+ */
+export function writePreamble(
+  segment: Uint8Array,
+  kind: number,
+  ownerPid: number,
+  version: number = LAYOUT_VERSION,
+): void {
+  const v = headerView(segment);
+  v.setUint16(PREAMBLE.version, version, true);
   v.setUint16(PREAMBLE.kind, kind, true);
   v.setUint32(PREAMBLE.headerBytes, PAGE_BYTES, true);
   v.setUint32(PREAMBLE.ownerPid, ownerPid, true);
@@ -242,17 +273,31 @@ export function sealPreamble(segment: Uint8Array): void {
 }
 
 /**
+ * Whether a segment of a page or more still has no magic: its maker is
+ * setting it up (the magic is written last), or died doing so.
+ */
+export function unsealed(segment: Uint8Array): boolean {
+  return segment.byteLength >= PAGE_BYTES &&
+    Atomics.load(new Int32Array(segment.buffer, segment.byteOffset, 1), 0) === 0;
+}
+
+/**
  * Reads and checks a segment's preamble; throws {@linkcode LayoutError} (with
  * `where`, a name a person can find) when it is not a framebench segment of
- * this layout version and of kind `kind`. Returns the owner's pid.
+ * kind `kind` in layout version `version`. Returns the owner's pid.
  */
-export function checkPreamble(segment: Uint8Array, kind: number, where: string): number {
+export function checkPreamble(
+  segment: Uint8Array,
+  kind: number,
+  where: string,
+  version: number = LAYOUT_VERSION,
+): number {
   if (segment.byteLength < PAGE_BYTES) {
     throw new LayoutError(
       `${where} is ${segment.byteLength} bytes, too small for a framebench segment`,
     );
   }
-  const v = view(segment);
+  const v = headerView(segment);
   const magic = v.getUint32(PREAMBLE.magic, true);
   if (magic !== SEGMENT_MAGIC) {
     throw new LayoutError(
@@ -261,17 +306,18 @@ export function checkPreamble(segment: Uint8Array, kind: number, where: string):
       }, not the magic 0x${SEGMENT_MAGIC.toString(16)})`,
     );
   }
-  const version = v.getUint16(PREAMBLE.version, true);
-  if (version !== LAYOUT_VERSION) {
-    throw new LayoutError(
-      `${where} has layout version ${version}, this framebench reads version ${LAYOUT_VERSION}`,
-    );
-  }
+  // The kind first: each kind has its own version (a stream is at 1 while the echo is at 2).
   const found = v.getUint16(PREAMBLE.kind, true);
   if (found !== kind) {
     const name = (k: number) =>
       Object.entries(SegmentKind).find(([, n]) => n === k)?.[0] ?? `kind ${k}`;
     throw new LayoutError(`${where} is a ${name(found)} segment, expected a ${name(kind)}`);
+  }
+  const stored = v.getUint16(PREAMBLE.version, true);
+  if (stored !== version) {
+    throw new LayoutError(
+      `${where} has layout version ${stored}, this framebench reads version ${version}`,
+    );
   }
   const headerBytes = v.getUint32(PREAMBLE.headerBytes, true);
   if (headerBytes !== PAGE_BYTES) {
@@ -280,19 +326,72 @@ export function checkPreamble(segment: Uint8Array, kind: number, where: string):
   return v.getUint32(PREAMBLE.ownerPid, true);
 }
 
+/** Writes a ring's geometry at the offsets `at` of its header. */
+export function writeGeometry(segment: Uint8Array, at: GeometryFields, layout: SlotLayout): void {
+  const v = headerView(segment);
+  const { geometry } = layout;
+  v.setUint32(at.slotCount, layout.slotCount, true);
+  v.setUint32(at.format, FORMAT_CODES[geometry.format], true);
+  v.setUint32(at.width, geometry.width, true);
+  v.setUint32(at.height, geometry.height, true);
+  v.setBigUint64(at.slotBytes, BigInt(geometry.frameBytes), true);
+  v.setBigUint64(at.slotStride, BigInt(layout.slotStride), true);
+}
+
+/**
+ * Reads and checks a ring's geometry at the offsets `at` of its header,
+ * against `maxSlots` and the segment's real size; throws
+ * {@linkcode LayoutError} with one clear line when anything does not fit.
+ */
+export function readGeometry(
+  segment: Uint8Array,
+  at: GeometryFields,
+  where: string,
+  slots: { min: number; max: number },
+): SlotLayout {
+  const v = headerView(segment);
+  const slotCount = v.getUint32(at.slotCount, true);
+  if (slotCount < slots.min || slotCount > slots.max) {
+    throw new LayoutError(
+      `${where} has ${slotCount} slots, expected ${slots.min} to ${slots.max}`,
+    );
+  }
+  const code = v.getUint32(at.format, true);
+  const format = formatFromCode(code);
+  if (format === undefined) throw new LayoutError(`${where} has unknown pixel format ${code}`);
+  let geometry: FrameGeometry;
+  try {
+    geometry = frameGeometry(v.getUint32(at.width, true), v.getUint32(at.height, true), format);
+  } catch (error) {
+    throw new LayoutError(`${where}: ${(error as Error).message}`);
+  }
+  const slotBytes = Number(v.getBigUint64(at.slotBytes, true));
+  if (slotBytes !== geometry.width * geometry.height * BYTES_PER_PIXEL[format]) {
+    throw new LayoutError(
+      `${where} has ${slotBytes}-byte slots, but ${geometry.width}x${geometry.height} ${format} frames are ${geometry.frameBytes} bytes`,
+    );
+  }
+  const slotStride = Number(v.getBigUint64(at.slotStride, true));
+  if (slotStride < slotBytes || slotStride % PAGE_BYTES !== 0) {
+    throw new LayoutError(
+      `${where} has a slot stride of ${slotStride} bytes for ${slotBytes}-byte slots`,
+    );
+  }
+  const layout = { geometry, slotCount, slotStride };
+  if (ringBytes(layout) > segment.byteLength) {
+    throw new LayoutError(
+      `${where} is ${segment.byteLength} bytes, its header says ${ringBytes(layout)}`,
+    );
+  }
+  return layout;
+}
+
 /** Writes a ring's header (slot control blocks zeroed, magic last). */
 export function writeRingHeader(segment: Uint8Array, layout: RingLayout, ownerPid: number): void {
   segment.fill(0, 0, PAGE_BYTES);
   writePreamble(segment, SegmentKind.ring, ownerPid);
-  const v = view(segment);
-  const { geometry } = layout;
-  v.setUint32(RING.notify, layout.notify, true);
-  v.setUint32(RING.slotCount, layout.slotCount, true);
-  v.setUint32(RING.format, FORMAT_CODES[geometry.format], true);
-  v.setUint32(RING.width, geometry.width, true);
-  v.setUint32(RING.height, geometry.height, true);
-  v.setBigUint64(RING.slotBytes, BigInt(geometry.frameBytes), true);
-  v.setBigUint64(RING.slotStride, BigInt(layout.slotStride), true);
+  headerView(segment).setUint32(RING.notify, layout.notify, true);
+  writeGeometry(segment, RING, layout);
   sealPreamble(segment);
 }
 
@@ -305,41 +404,10 @@ export function readRingHeader(
   where: string,
 ): RingLayout & { ownerPid: number } {
   const ownerPid = checkPreamble(segment, SegmentKind.ring, where);
-  const v = view(segment);
-  const slotCount = v.getUint32(RING.slotCount, true);
-  if (slotCount < 1 || slotCount > MAX_SLOTS) {
-    throw new LayoutError(`${where} has ${slotCount} slots, expected 1 to ${MAX_SLOTS}`);
-  }
-  const code = v.getUint32(RING.format, true);
-  const format = formatFromCode(code);
-  if (format === undefined) throw new LayoutError(`${where} has unknown pixel format ${code}`);
-  let geometry: FrameGeometry;
-  try {
-    geometry = frameGeometry(v.getUint32(RING.width, true), v.getUint32(RING.height, true), format);
-  } catch (error) {
-    throw new LayoutError(`${where}: ${(error as Error).message}`);
-  }
-  const slotBytes = Number(v.getBigUint64(RING.slotBytes, true));
-  if (slotBytes !== geometry.width * geometry.height * BYTES_PER_PIXEL[format]) {
-    throw new LayoutError(
-      `${where} has ${slotBytes}-byte slots, but ${geometry.width}x${geometry.height} ${format} frames are ${geometry.frameBytes} bytes`,
-    );
-  }
-  const slotStride = Number(v.getBigUint64(RING.slotStride, true));
-  if (slotStride < slotBytes || slotStride % PAGE_BYTES !== 0) {
-    throw new LayoutError(
-      `${where} has a slot stride of ${slotStride} bytes for ${slotBytes}-byte slots`,
-    );
-  }
-  const notify = v.getUint32(RING.notify, true);
+  const layout = readGeometry(segment, RING, where, { min: 1, max: MAX_SLOTS });
+  const notify = headerView(segment).getUint32(RING.notify, true);
   if (notify !== Notify.futex && notify !== Notify.zmq) {
     throw new LayoutError(`${where} asks for unknown notification ${notify}`);
   }
-  const layout = { geometry, slotCount, slotStride, notify };
-  if (ringBytes(layout) > segment.byteLength) {
-    throw new LayoutError(
-      `${where} is ${segment.byteLength} bytes, its header says ${ringBytes(layout)}`,
-    );
-  }
-  return { ...layout, ownerPid };
+  return { ...layout, notify, ownerPid };
 }

@@ -25,7 +25,7 @@
  * @module
  */
 
-import { atExit } from "../common/cleanup.ts";
+import { releaseOnExit } from "../common/cleanup.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import { numberFlag, UsageError } from "../common/flags.ts";
 import { type FrameGeometry, frameGeometry } from "../common/frame.ts";
@@ -35,14 +35,14 @@ import { writeStamp } from "../common/source.ts";
 import type { FramePublisher, Overflow, TargetFps } from "../common/stream.ts";
 import {
   BROADCAST,
-  broadcastBytes,
+  BROADCAST_VERSION,
   broadcastLayout,
-  broadcastOwner,
   OverflowCode,
   writeBroadcastHeader,
 } from "./broadcast_layout.ts";
 import { ahead, BroadcastRing, type Place } from "./broadcast_ring.ts";
-import { LayoutError, PAGE_BYTES } from "./layout.ts";
+import { createSegment } from "./create_segment.ts";
+import { PAGE_BYTES, ringBytes, SegmentKind } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { WAIT_SLICE_MS } from "./ring.ts";
 
@@ -71,13 +71,10 @@ export interface ShmPublisherOptions {
   log?: (line: string) => void;
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Publishes frames into a broadcast ring in shared memory. */
 export class ShmPublisher implements FramePublisher {
   readonly endpoint: string;
   readonly #platform: SharedMemoryPlatform;
-  readonly #name: string;
   readonly #ring: BroadcastRing;
   readonly #overflow: Overflow;
   readonly #waitForOne: boolean;
@@ -86,18 +83,11 @@ export class ShmPublisher implements FramePublisher {
   readonly #log: (line: string) => void;
   /** Under `--loan`: the pool frame whose pixels each slot holds, -1 for none. */
   readonly #inSlot: number[];
-  readonly #forget: () => void;
+  readonly #remove: () => void;
   #posts = 0;
-  #closed = false;
 
-  constructor(
-    platform: SharedMemoryPlatform,
-    name: string,
-    ring: BroadcastRing,
-    options: ShmPublisherOptions,
-  ) {
+  constructor(platform: SharedMemoryPlatform, ring: BroadcastRing, options: ShmPublisherOptions) {
     this.#platform = platform;
-    this.#name = name;
     this.#ring = ring;
     this.endpoint = options.endpoint.url;
     this.#overflow = options.overflow ?? "drop";
@@ -106,8 +96,12 @@ export class ShmPublisher implements FramePublisher {
     this.#poolSize = options.poolSize ?? 8;
     this.#log = options.log ?? ((line) => console.error(`shm:pub: ${line}`));
     this.#inSlot = new Array(ring.layout.slotCount).fill(-1);
-    // Killed by an uncaught error or a second Ctrl-C: the name still goes.
-    this.#forget = atExit(() => this.#remove());
+    // Unmaps the ring and removes its name (subscribers keep their mappings),
+    // at close() or, killed by an uncaught error or a second Ctrl-C, at exit.
+    this.#remove = releaseOnExit(() => {
+      this.#ring.segment.close();
+      this.#platform.unlink(ring.segment.name);
+    });
   }
 
   /** The live subscribers; those whose process is gone lose their place here. */
@@ -170,16 +164,7 @@ export class ShmPublisher implements FramePublisher {
   }
 
   close(): void {
-    this.#forget();
     this.#remove();
-  }
-
-  /** Unmaps the ring and removes its name (subscribers keep their mappings). */
-  #remove(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ring.segment.close();
-    this.#platform.unlink(this.#name);
   }
 }
 
@@ -191,51 +176,21 @@ export class ShmPublisher implements FramePublisher {
 export async function openShmPublisher(options: ShmPublisherOptions): Promise<ShmPublisher> {
   const platform = await sharedMemoryPlatform();
   const name = options.endpoint.name;
-  const where = platform.describe(name);
-  const log = options.log ?? ((line) => console.error(`shm:pub: ${line}`));
   const layout = broadcastLayout(options.geometry, options.slots ?? DEFAULT_SLOTS);
-  const overflow = OverflowCode[options.overflow ?? "drop"];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const segment = platform.create(name, broadcastBytes(layout));
-    if (segment) {
-      writeBroadcastHeader(
-        new Uint8Array(segment.buffer, 0, PAGE_BYTES),
-        layout,
-        overflow,
-        Deno.pid,
-      );
-      return new ShmPublisher(platform, name, new BroadcastRing(segment, layout), options);
-    }
-    const existing = platform.open(name);
-    if (!existing) continue; // removed meanwhile: try again
-    let owner: number;
-    try {
-      const header = new Uint8Array(existing.buffer, 0, Math.min(existing.bytes, PAGE_BYTES));
-      if (header.byteLength >= 4 && new Uint32Array(existing.buffer, 0, 1)[0] === 0) {
-        // No magic yet: a publisher is setting it up, or died doing so. Look again shortly.
-        await delay(200);
-        if (new Uint32Array(existing.buffer, 0, 1)[0] === 0) {
-          platform.unlink(name);
-          log(`replaced ${where}, left half made by a publisher that died starting`);
-          continue;
-        }
-      }
-      owner = broadcastOwner(header, where);
-    } catch (error) {
-      if (error instanceof LayoutError) {
-        throw new LayoutError(`${error.message}: remove it or choose another --endpoint`);
-      }
-      throw error;
-    } finally {
-      existing.close();
-    }
-    if (platform.processAlive(owner)) {
-      throw new Error(`${where} is in use by the publisher with pid ${owner}`);
-    }
-    platform.unlink(name);
-    log(`replaced the stale segment ${where} left by pid ${owner}, which is gone`);
-  }
-  throw new Error(`cannot create ${where}: it keeps reappearing`);
+  const segment = await createSegment(platform, name, {
+    bytes: ringBytes(layout),
+    kind: SegmentKind.stream,
+    version: BROADCAST_VERSION,
+    maker: "publisher",
+    log: options.log ?? ((line) => console.error(`shm:pub: ${line}`)),
+  });
+  writeBroadcastHeader(
+    new Uint8Array(segment.buffer, 0, PAGE_BYTES),
+    layout,
+    OverflowCode[options.overflow ?? "drop"],
+    Deno.pid,
+  );
+  return new ShmPublisher(platform, new BroadcastRing(segment, layout), options);
 }
 
 /** Parses `--slots`. */

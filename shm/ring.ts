@@ -35,17 +35,15 @@ import {
   ClientState,
   controlOffset,
   Notify,
-  PAGE_BYTES,
   PREAMBLE,
   RING,
   type RingLayout,
   ServerState,
   SLOT,
-  slotOffset,
   SlotState,
   Verdict,
 } from "./layout.ts";
-import type { MappedSegment } from "./platform.ts";
+import { SlotRing } from "./slot_ring.ts";
 
 /** Longest single futex wait: how soon a waiter notices a dead peer, a closed ring or a signal. */
 export const WAIT_SLICE_MS = 100;
@@ -86,92 +84,60 @@ export function counterDiff(a: number, b: number): number {
 }
 
 /** A ring over a mapped segment, for either side. */
-export class Ring {
-  /** The ring's shape. */
-  readonly layout: RingLayout;
-  /** The segment the ring lives in. */
-  readonly segment: MappedSegment;
+export class Ring extends SlotRing<RingLayout> {
   /** Default spin before a futex wait, in microseconds (0 = sleep at once). */
   spinMicros = 20;
-  readonly #words: Int32Array;
-  readonly #header: DataView;
-  readonly #slots: Uint8Array[];
-
-  constructor(segment: MappedSegment, layout: RingLayout) {
-    this.segment = segment;
-    this.layout = layout;
-    this.#words = new Int32Array(segment.buffer, 0, PAGE_BYTES / 4);
-    this.#header = new DataView(segment.buffer, 0, PAGE_BYTES);
-    // Views of the slots themselves: no copy.
-    this.#slots = Array.from(
-      { length: layout.slotCount },
-      (_, s) => new Uint8Array(segment.buffer, slotOffset(layout, s), layout.geometry.frameBytes),
-    );
-  }
-
-  #load(offset: number): number {
-    return Atomics.load(this.#words, offset >> 2) >>> 0;
-  }
-
-  #store(offset: number, value: number): void {
-    Atomics.store(this.#words, offset >> 2, value | 0);
-  }
 
   /** Frames posted so far (mod 2^32). */
   get posted(): number {
-    return this.#load(RING.posted);
+    return this.load(RING.posted);
   }
 
   /** Frames acknowledged so far (mod 2^32). */
   get acked(): number {
-    return this.#load(RING.acked);
+    return this.load(RING.acked);
   }
 
   /** The client's side: {@linkcode ClientState}. */
   get clientState(): number {
-    return this.#load(RING.clientState);
+    return this.load(RING.clientState);
   }
   set clientState(state: number) {
-    this.#store(RING.clientState, state);
+    this.store(RING.clientState, state);
     // A server waiting for a post also looks at the client state.
     this.segment.wake(RING.posted);
   }
 
   /** The server's side: {@linkcode ServerState}. */
   get serverState(): number {
-    return this.#load(RING.serverState);
+    return this.load(RING.serverState);
   }
   set serverState(state: number) {
-    this.#store(RING.serverState, state);
+    this.store(RING.serverState, state);
     this.segment.wake(RING.acked);
   }
 
   /** Pid of the server serving the ring (0 before it attached). */
   get serverPid(): number {
-    return this.#load(RING.serverPid);
+    return this.load(RING.serverPid);
   }
   set serverPid(pid: number) {
-    this.#store(RING.serverPid, pid);
+    this.store(RING.serverPid, pid);
   }
 
   /** Pid of the client that made the ring. */
   get clientPid(): number {
-    return this.#header.getUint32(PREAMBLE.ownerPid, true);
+    return this.header.getUint32(PREAMBLE.ownerPid, true);
   }
 
   /** The state word of slot `s`. */
   slotState(s: number): number {
-    return this.#load(controlOffset(s) + SLOT.state);
+    return this.load(controlOffset(s) + SLOT.state);
   }
 
   /** The sequence word of slot `s`. */
   slotSeq(s: number): number {
-    return this.#load(controlOffset(s) + SLOT.seq);
-  }
-
-  /** Slot `s`'s frame bytes, viewed in place. */
-  slot(s: number): Uint8Array {
-    return this.#slots[s];
+    return this.load(controlOffset(s) + SLOT.seq);
   }
 
   /**
@@ -187,21 +153,21 @@ export class Ring {
     }
     const s = p % slotCount;
     const control = controlOffset(s);
-    if (this.#load(control + SLOT.state) === SlotState.posted) {
+    if (this.load(control + SLOT.state) === SlotState.posted) {
       throw new Error(`slot ${s} is still posted: post ${p} would overwrite a frame being read`);
     }
-    this.#store(control + SLOT.state, SlotState.writing);
+    this.store(control + SLOT.state, SlotState.writing);
     // THE copy of the frame: from the client's frame source into the shared slot.
     // The server reads it there and the client verifies it there; nothing else copies it.
-    this.#slots[s].set(frame);
-    this.#header.setBigUint64(control + SLOT.index, BigInt(index), true);
-    this.#header.setBigUint64(control + SLOT.frameBytes, BigInt(frame.byteLength), true);
-    this.#header.setFloat64(control + SLOT.sentAt, sentAt, true);
-    this.#store(control + SLOT.verdict, 0);
-    this.#store(control + SLOT.checksum, 0);
-    this.#store(control + SLOT.seq, p);
-    this.#store(control + SLOT.state, SlotState.posted);
-    this.#store(RING.posted, p + 1);
+    this.slot(s).set(frame);
+    this.header.setBigUint64(control + SLOT.index, BigInt(index), true);
+    this.header.setBigUint64(control + SLOT.frameBytes, BigInt(frame.byteLength), true);
+    this.header.setFloat64(control + SLOT.sentAt, sentAt, true);
+    this.store(control + SLOT.verdict, 0);
+    this.store(control + SLOT.checksum, 0);
+    this.store(control + SLOT.seq, p);
+    this.store(control + SLOT.state, SlotState.posted);
+    this.store(RING.posted, p + 1);
     if (this.layout.notify === Notify.futex) this.segment.wake(RING.posted);
   }
 
@@ -213,16 +179,16 @@ export class Ring {
   acknowledged(p: number): Acknowledged {
     const s = p % this.layout.slotCount;
     const control = controlOffset(s);
-    const state = this.#load(control + SLOT.state);
-    const seq = this.#load(control + SLOT.seq);
-    const index = Number(this.#header.getBigUint64(control + SLOT.index, true));
-    const frame = this.#slots[s];
-    const checksum = this.#load(control + SLOT.checksum);
+    const state = this.load(control + SLOT.state);
+    const seq = this.load(control + SLOT.seq);
+    const index = Number(this.header.getBigUint64(control + SLOT.index, true));
+    const frame = this.slot(s);
+    const checksum = this.load(control + SLOT.checksum);
     let verdict: number = Verdict.stale;
     if (seq !== p >>> 0) verdict = Verdict.stale;
     else if (state === SlotState.acked) verdict = Verdict.ok;
     else if (state === SlotState.refused) {
-      verdict = this.#load(control + SLOT.verdict) || Verdict.corrupt;
+      verdict = this.load(control + SLOT.verdict) || Verdict.corrupt;
     }
     return { verdict, frame, index, checksum };
   }
@@ -234,8 +200,8 @@ export class Ring {
   open(p: number): OpenedPost {
     const s = p % this.layout.slotCount;
     const control = controlOffset(s);
-    const state = this.#load(control + SLOT.state);
-    const seq = this.#load(control + SLOT.seq);
+    const state = this.load(control + SLOT.state);
+    const seq = this.load(control + SLOT.seq);
     if (state !== SlotState.posted) {
       return {
         ok: false,
@@ -250,7 +216,7 @@ export class Ring {
         reason: `slot ${s} holds post ${seq}, expected ${p >>> 0}`,
       };
     }
-    const frameBytes = Number(this.#header.getBigUint64(control + SLOT.frameBytes, true));
+    const frameBytes = Number(this.header.getBigUint64(control + SLOT.frameBytes, true));
     if (frameBytes !== this.layout.geometry.frameBytes) {
       return {
         ok: false,
@@ -258,16 +224,16 @@ export class Ring {
         reason: `slot ${s} says ${frameBytes} bytes, slots are ${this.layout.geometry.frameBytes}`,
       };
     }
-    const index = Number(this.#header.getBigUint64(control + SLOT.index, true));
-    return { ok: true, index, frame: this.#slots[s] };
+    const index = Number(this.header.getBigUint64(control + SLOT.index, true));
+    return { ok: true, index, frame: this.slot(s) };
   }
 
   /** Reader: true when post `p`'s slot is still posted with p, i.e. it did not change while read. */
   intact(p: number): boolean {
     const s = p % this.layout.slotCount;
     const control = controlOffset(s);
-    return this.#load(control + SLOT.state) === SlotState.posted &&
-      this.#load(control + SLOT.seq) === p >>> 0;
+    return this.load(control + SLOT.state) === SlotState.posted &&
+      this.load(control + SLOT.seq) === p >>> 0;
   }
 
   /**
@@ -278,15 +244,15 @@ export class Ring {
     const s = p % this.layout.slotCount;
     const control = controlOffset(s);
     // Only a slot still holding post p is marked; a stale slot keeps its words.
-    if (this.#load(control + SLOT.seq) === p >>> 0) {
-      this.#store(control + SLOT.verdict, verdict);
-      this.#store(control + SLOT.checksum, checksum);
-      this.#store(
+    if (this.load(control + SLOT.seq) === p >>> 0) {
+      this.store(control + SLOT.verdict, verdict);
+      this.store(control + SLOT.checksum, checksum);
+      this.store(
         control + SLOT.state,
         verdict === Verdict.ok ? SlotState.acked : SlotState.refused,
       );
     }
-    this.#store(RING.acked, p + 1);
+    this.store(RING.acked, p + 1);
     this.segment.wake(RING.acked);
   }
 
@@ -301,7 +267,7 @@ export class Ring {
   }
 
   async #waitPast(offset: number, p: number, options: WaitOptions): Promise<boolean> {
-    const passed = () => counterDiff(this.#load(offset), p) > 0;
+    const passed = () => counterDiff(this.load(offset), p) > 0;
     if (passed()) return true;
     // Spin first: a futex sleep and wake-up through Deno's blocking pool costs
     // tens of microseconds, more than the other side usually needs.
@@ -314,7 +280,7 @@ export class Ring {
     }
     const end = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
     for (;;) {
-      const word = this.#load(offset);
+      const word = this.load(offset);
       if (counterDiff(word, p) > 0) return true;
       const left = end - performance.now();
       if (left <= 0) return false;

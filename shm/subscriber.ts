@@ -12,7 +12,7 @@
  * @module
  */
 
-import { atExit } from "../common/cleanup.ts";
+import { releaseOnExit } from "../common/cleanup.ts";
 import type { Endpoint } from "../common/endpoint.ts";
 import { type FrameGeometry, sizeName } from "../common/frame.ts";
 import type { FrameSubscription, StreamMessage } from "../common/stream.ts";
@@ -35,7 +35,7 @@ export class ShmSubscription implements FrameSubscription {
   readonly #ring: BroadcastRing;
   readonly #owner: number;
   readonly #place: number;
-  readonly #forget: () => void;
+  readonly #leave: () => void;
   /** The next post to take (a full count). */
   #taken: number;
   /** The post being read, if any. */
@@ -56,8 +56,13 @@ export class ShmSubscription implements FrameSubscription {
     this.#owner = owner;
     this.#place = place;
     this.#taken = from;
-    // A subscriber that dies of an error, or a second Ctrl-C, still frees its place.
-    this.#forget = atExit(() => this.#leave());
+    // Frees the place in the cursor table and unmaps the ring, at close() or,
+    // for a subscriber that dies of an error or a second Ctrl-C, at exit.
+    this.#leave = releaseOnExit(() => {
+      this.#closed = true;
+      this.#ring.free(this.#place);
+      this.#ring.segment.close();
+    });
   }
 
   async next(): Promise<StreamMessage> {
@@ -87,7 +92,7 @@ export class ShmSubscription implements FrameSubscription {
         this.#taken = q + 1;
         this.#reading = q;
         // The frame in place: no copy.
-        return { kind: "frame", frame: ring.pixels(s), properties };
+        return { kind: "frame", frame: ring.slot(s), properties };
       }
       if (ring.state === StreamState.ended) return { kind: "end", published: ring.endCount };
       if (!this.#platform.processAlive(this.#owner)) {
@@ -108,16 +113,7 @@ export class ShmSubscription implements FrameSubscription {
   }
 
   close(): void {
-    this.#forget();
     this.#leave();
-  }
-
-  /** Frees the place in the cursor table and unmaps the ring. */
-  #leave(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ring.free(this.#place);
-    this.#ring.segment.close();
   }
 }
 

@@ -23,12 +23,15 @@
  */
 
 import { errorLine } from "../common/cli.ts";
-import type { Endpoint } from "../common/endpoint.ts";
 import type { FrameProperties } from "../common/properties.ts";
 import { encodeProperties, encodeStreamEnd } from "../common/properties.ts";
 import { sharedClockMs } from "../common/clock.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
-import type { FramePublisher, Overflow } from "../common/stream.ts";
+import {
+  type FanOutOptions,
+  FanOutPublisher,
+  type FanOutSubscriber,
+} from "../common/fan_out_publisher.ts";
 import { listenStream, type StreamListening } from "../common/listen.ts";
 import { HEAD_BYTES, writeFull } from "./wire.ts";
 
@@ -36,103 +39,58 @@ import { HEAD_BYTES, writeFull } from "./wire.ts";
 export const DEFAULT_STREAM_ENDPOINT = "unix:///tmp/framebench-stream.sock";
 
 /** One subscriber's connection. */
-interface Subscriber {
+interface Subscriber extends FanOutSubscriber {
   conn: Deno.Conn;
-  /** The write in progress, if any. */
-  writing?: Promise<void>;
-  /** Under `drop`: the subscriber's own copy of the frame being written to it. */
-  copy?: Uint8Array;
   /** Properties of the frame being written to it. */
   head: Uint8Array<ArrayBuffer>;
 }
 
 /** Options for {@linkcode openSocketPublisher}. */
-export interface SocketPublisherOptions {
-  /** Where to listen: a `unix` or `tcp` endpoint. */
-  endpoint: Endpoint;
-  /** What a subscriber that cannot keep up gets. Default: `block`. */
-  overflow?: Overflow;
-  /** Under `drop` at `max`, each frame waits for a subscriber to be free. Default: false. */
-  asFastAsTheFastest?: boolean;
-  /** Where a subscriber's leaving is told. Default: stderr. */
-  log?: (line: string) => void;
-}
+export type SocketPublisherOptions = FanOutOptions;
 
 /** Publishes frames to every subscriber connected to a stream socket. */
-export class SocketPublisher implements FramePublisher {
-  readonly endpoint: string;
-  readonly #listening: StreamListening;
-  readonly #overflow: Overflow;
-  readonly #waitForOne: boolean;
-  readonly #log: (line: string) => void;
-  readonly #subscribers = new Set<Subscriber>();
+export class SocketPublisher extends FanOutPublisher<Subscriber> {
   readonly #accepting: Promise<void>;
 
   constructor(listening: StreamListening, options: SocketPublisherOptions) {
-    this.#listening = listening;
-    this.endpoint = listening.url;
-    this.#overflow = options.overflow ?? "block";
-    this.#waitForOne = options.asFastAsTheFastest ?? false;
-    this.#log = options.log ?? ((line) => console.error(line));
+    super(listening, options);
     this.#accepting = this.#accept();
-  }
-
-  get subscribers(): number {
-    return this.#subscribers.size;
   }
 
   async #accept(): Promise<void> {
     try {
-      for await (const conn of this.#listening.listener) {
+      for await (const conn of this.listening.listener) {
         if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
         // A subscriber joins between two frames: it starts with the next whole one.
-        this.#subscribers.add({ conn, head: new Uint8Array(HEAD_BYTES) });
+        this.subscriberSet.add({ conn, head: new Uint8Array(HEAD_BYTES) });
       }
     } catch { /* the listener closed */ }
   }
 
   async publish(frame: Uint8Array, properties: FrameProperties): Promise<void> {
-    if (this.#waitForOne && this.#overflow === "drop") {
-      const busy = [...this.#subscribers].map((s) => s.writing);
-      if (busy.length > 0 && busy.every((w) => w)) await Promise.race(busy);
-    }
+    await this.untilOneFree();
     const writes: Promise<void>[] = [];
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.writing) {
-        if (this.#overflow === "drop") continue; // still busy: it misses this frame
-      }
+    for (const subscriber of this.subscriberSet) {
+      if (this.skips(subscriber)) continue; // still busy: it misses this frame
       encodeProperties(properties, subscriber.head);
-      let pixels = frame;
-      if (this.#overflow === "drop") {
-        // The copy that drop costs: the write may outlive the frame's place in the pool.
-        subscriber.copy ??= new Uint8Array(frame.byteLength);
-        subscriber.copy.set(frame);
-        pixels = subscriber.copy;
-      }
+      // Under drop, the copy that drop costs: into the subscriber's own buffer.
+      const pixels = this.pixelsFor(subscriber, frame);
       writes.push(this.#write(subscriber, subscriber.head, pixels));
     }
-    if (this.#overflow === "block") await Promise.all(writes);
+    if (this.overflow === "block") await Promise.all(writes);
   }
 
   /** Writes one message to a subscriber; a subscriber that is gone is dropped from the set. */
   #write(subscriber: Subscriber, head: Uint8Array, pixels?: Uint8Array): Promise<void> {
-    const previous = subscriber.writing ?? Promise.resolve();
-    const writing = previous
-      .then(async () => {
-        await writeFull(subscriber.conn, head);
-        if (pixels) await writeFull(subscriber.conn, pixels);
-      })
-      .catch((error) => this.#leave(subscriber, error))
-      .finally(() => {
-        if (subscriber.writing === writing) subscriber.writing = undefined;
-      });
-    subscriber.writing = writing;
-    return writing;
+    return this.chain(subscriber, async () => {
+      await writeFull(subscriber.conn, head);
+      if (pixels) await writeFull(subscriber.conn, pixels);
+    }, (error) => this.#leave(subscriber, error));
   }
 
   #leave(subscriber: Subscriber, error: unknown): void {
-    if (!this.#subscribers.delete(subscriber)) return;
-    this.#log(`socket:pub: a subscriber left: ${errorLine(error)}`);
+    if (!this.subscriberSet.delete(subscriber)) return;
+    this.log(`socket:pub: a subscriber left: ${errorLine(error)}`);
     try {
       subscriber.conn.close();
     } catch { /* closed already */ }
@@ -141,20 +99,20 @@ export class SocketPublisher implements FramePublisher {
   async end(published: number): Promise<void> {
     const end = encodeStreamEnd(published, sharedClockMs());
     // After the frames still being written; a subscriber that is gone is skipped.
-    await Promise.all([...this.#subscribers].map((s) => this.#write(s, end)));
-    for (const subscriber of this.#subscribers) {
+    await Promise.all([...this.subscriberSet].map((s) => this.#write(s, end)));
+    for (const subscriber of this.subscriberSet) {
       await subscriber.conn.closeWrite().catch(() => {});
     }
   }
 
   async close(): Promise<void> {
-    this.#listening.close();
-    for (const subscriber of this.#subscribers) {
+    this.listening.close();
+    for (const subscriber of this.subscriberSet) {
       try {
         subscriber.conn.close();
       } catch { /* closed already */ }
     }
-    this.#subscribers.clear();
+    this.subscriberSet.clear();
     await this.#accepting;
   }
 }

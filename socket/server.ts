@@ -16,7 +16,7 @@
 
 import { errorLine } from "../common/cli.ts";
 import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
-import { numberFlag } from "../common/flags.ts";
+import { maxBytesFlag, numberFlag } from "../common/flags.ts";
 import { ServerStats } from "../common/server.ts";
 import { type ServerCommand, serverMain } from "../common/server_main.ts";
 import { listenStream } from "../common/listen.ts";
@@ -176,13 +176,7 @@ const COMMAND: ServerCommand = {
   name: "socket:server",
   summary: "Echoes frames over plain stream sockets (unix or TCP) until Ctrl-C.",
   endpoint: { default: DEFAULT_ENDPOINT, kinds: ["unix", "tcp"] },
-  flags: {
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description: "most pixel bytes in a frame; a larger one is refused",
-    },
-  },
+  flags: maxBytesFlag(DEFAULT_MAX_BYTES, "most pixel bytes in a frame; a larger one is refused"),
   async serve({ endpoint, flags, signal }) {
     const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
     await serveSocket({ endpoint, maxBytes, signal });

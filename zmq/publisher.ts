@@ -47,7 +47,7 @@ import {
 } from "../common/properties.ts";
 import { tuneAllocator } from "../common/allocator.ts";
 import { type PublisherCommand, publisherMain } from "../common/publisher_main.ts";
-import { runtimeInfo } from "../common/record.ts";
+import { type RuntimeInfo, runtimeInfo } from "../common/record.ts";
 import type { FramePublisher } from "../common/stream.ts";
 import { listenPrivately, unixSocketInUse } from "../common/unix_socket.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
@@ -87,6 +87,12 @@ export interface ZmqPublisherOptions {
   waitForRoom?: boolean;
   /** Where a late end is told. Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Tune this process's malloc for frame-sized messages (common/allocator.ts),
+   * as `zmq:pub` does: libzmq allocates each frame's message with malloc, and
+   * freed 6 MB blocks are then reused instead of faulted in anew. Default: false.
+   */
+  tuneAllocator?: boolean;
 }
 
 function pause(ms: number): Promise<void> {
@@ -96,6 +102,8 @@ function pause(ms: number): Promise<void> {
 /** Publishes frames to every ZeroMQ subscriber connected to its XPUB socket. */
 export class ZmqPublisher implements FramePublisher {
   readonly endpoint: string;
+  /** How this process's malloc is set, for the record: `default` or what tuning it said. */
+  readonly allocator: string;
   readonly #context: Context;
   readonly #socket: Socket;
   readonly #buffers: IpcBuffers | undefined;
@@ -121,6 +129,7 @@ export class ZmqPublisher implements FramePublisher {
     this.#removeSocketFile = removeSocketFile;
     this.#waitForRoom = options.waitForRoom ?? false;
     this.#log = options.log ?? ((line) => console.error(line));
+    this.allocator = options.tuneAllocator ? tuneAllocator() : "default";
     // Sends fail (EAGAIN) instead of dropping while a subscriber has no room: see #sendWithRoom.
     if (this.#waitForRoom) socket.setOption(ZMQ.XPUB_NODROP, 1);
   }
@@ -250,22 +259,21 @@ export async function openZmqPublisher(options: ZmqPublisherOptions): Promise<Zm
   }
 }
 
-let allocator = "default";
+/** The versions in a stream record: libzmq's, and how the process's malloc was set. */
+export function streamRuntime(opened: { allocator: string }): RuntimeInfo {
+  return runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator: opened.allocator });
+}
 
-const COMMAND: PublisherCommand = {
+const COMMAND: PublisherCommand<ZmqPublisher> = {
   name: "zmq:pub",
   transport: "zmq",
   summary: "Publishes frames over ZeroMQ (PUB/SUB) to every `deno task zmq:sub`.",
   endpoint: { default: DEFAULT_STREAM_ENDPOINT, kinds: ["ipc", "tcp"] },
   // PUB drops at its high-water mark: no subscriber can hold the publisher back.
   overflow: ["drop"],
-  open: ({ endpoint, fps }) => {
-    // libzmq allocates each frame's message with malloc: keep freed 6 MB blocks
-    // for reuse instead of faulting in new pages for every frame.
-    allocator = tuneAllocator();
-    return openZmqPublisher({ endpoint, waitForRoom: fps === "max" });
-  },
-  runtime: () => runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator }),
+  open: ({ endpoint, fps }) =>
+    openZmqPublisher({ endpoint, waitForRoom: fps === "max", tuneAllocator: true }),
+  runtime: streamRuntime,
 };
 
 if (import.meta.main) publisherMain(COMMAND);

@@ -22,7 +22,7 @@
 
 import { removeOnExit } from "../common/cleanup.ts";
 import { type Endpoint, parseEndpoint } from "../common/endpoint.ts";
-import { numberFlag } from "../common/flags.ts";
+import { maxBytesFlag, numberFlag } from "../common/flags.ts";
 import { BYTES_PER_PIXEL } from "../common/frame.ts";
 import { decodeProperties } from "../common/properties.ts";
 import { ServerStats } from "../common/server.ts";
@@ -165,14 +165,10 @@ const COMMAND: ServerCommand = {
   name: "zmq:server",
   summary: "Echoes frames over ZeroMQ (REQ clients, ROUTER server) until Ctrl-C.",
   endpoint: { default: DEFAULT_ENDPOINT, kinds: ["ipc", "tcp"] },
-  flags: {
-    "max-bytes": {
-      type: "string",
-      default: String(DEFAULT_MAX_BYTES),
-      description:
-        "most pixel bytes in a frame; more get an error reply (up to 4x: libzmq then drops the sender)",
-    },
-  },
+  flags: maxBytesFlag(
+    DEFAULT_MAX_BYTES,
+    "most pixel bytes in a frame; more get an error reply (up to 4x: libzmq then drops the sender)",
+  ),
   async serve({ endpoint, flags, signal }) {
     const maxBytes = numberFlag("max-bytes", flags["max-bytes"], { integer: true });
     await serveZmq({ endpoint, maxBytes, signal });

@@ -17,21 +17,36 @@
 
 import type { Endpoint } from "../common/endpoint.ts";
 import { decodeProperties, isStreamEnd } from "../common/properties.ts";
-import { runtimeInfo } from "../common/record.ts";
 import type { FrameSubscription, StreamMessage } from "../common/stream.ts";
 import { tuneAllocator } from "../common/allocator.ts";
 import { type SubscriberCommand, subscriberMain } from "../common/subscriber_main.ts";
 import { IpcBuffers } from "./ipc_buffers.ts";
-import { Context, libzmqVersion, type Message, type Socket, ZMQ } from "./libzmq.ts";
-import { DEFAULT_STREAM_ENDPOINT, RECEIVE_HWM_FRAMES } from "./publisher.ts";
+import { Context, type Message, type Socket, ZMQ } from "./libzmq.ts";
+import { DEFAULT_STREAM_ENDPOINT, RECEIVE_HWM_FRAMES, streamRuntime } from "./publisher.ts";
 import { SOCKET_BUFFER_BYTES } from "./server.ts";
 
 /** Longest wait in one poll, so that the monitor's events and Ctrl-C are seen. */
 const POLL_MS = 100;
 
+/** Options of {@linkcode subscribeZmq}. */
+export interface ZmqSubscribeOptions {
+  /** Ms to wait for the publisher. */
+  timeoutMs: number;
+  /** Aborting it ends the wait and the subscription. Default: none. */
+  signal?: AbortSignal;
+  /**
+   * Tune this process's malloc for frame-sized messages (common/allocator.ts),
+   * as `zmq:sub` does: libzmq allocates each received frame with malloc, and
+   * freed blocks are then reused. Default: false.
+   */
+  tuneAllocator?: boolean;
+}
+
 /** A subscription to a ZeroMQ publisher. */
 export class ZmqSubscription implements FrameSubscription {
   readonly endpoint: string;
+  /** How this process's malloc is set, for the record: `default` or what tuning it said. */
+  readonly allocator: string;
   readonly #context = new Context();
   readonly #socket: Socket;
   readonly #monitor: IpcBuffers;
@@ -42,9 +57,10 @@ export class ZmqSubscription implements FrameSubscription {
   #closed = false;
 
   /** Connects to `endpoint` (in the background: see {@linkcode subscribeZmq}). */
-  constructor(endpoint: Endpoint, signal?: AbortSignal) {
+  constructor(endpoint: Endpoint, options: Omit<ZmqSubscribeOptions, "timeoutMs"> = {}) {
     this.endpoint = endpoint.url;
-    this.#signal = signal;
+    this.#signal = options.signal;
+    this.allocator = options.tuneAllocator ? tuneAllocator() : "default";
     this.#socket = this.#context.socket(ZMQ.SUB);
     this.#socket.setOption(ZMQ.RCVHWM, RECEIVE_HWM_FRAMES);
     this.#socket.setOption(ZMQ.RCVBUF, SOCKET_BUFFER_BYTES);
@@ -127,12 +143,11 @@ export class ZmqSubscription implements FrameSubscription {
  */
 export async function subscribeZmq(
   endpoint: Endpoint,
-  timeoutMs: number,
-  signal?: AbortSignal,
+  options: ZmqSubscribeOptions,
 ): Promise<ZmqSubscription> {
-  const subscription = new ZmqSubscription(endpoint, signal);
+  const subscription = new ZmqSubscription(endpoint, options);
   try {
-    await subscription.connected(timeoutMs);
+    await subscription.connected(options.timeoutMs);
   } catch (error) {
     subscription.close();
     throw error;
@@ -140,19 +155,14 @@ export async function subscribeZmq(
   return subscription;
 }
 
-let allocator = "default";
-
-const COMMAND: SubscriberCommand = {
+const COMMAND: SubscriberCommand<ZmqSubscription> = {
   name: "zmq:sub",
   transport: "zmq",
   summary: "Receives and verifies the frames of `deno task zmq:pub` over ZeroMQ (SUB socket).",
   endpoint: { default: DEFAULT_STREAM_ENDPOINT, kinds: ["ipc", "tcp"] },
-  connect: ({ endpoint, options, signal }) => {
-    // libzmq allocates each received frame with malloc: reuse freed blocks (common/allocator.ts).
-    allocator = tuneAllocator();
-    return subscribeZmq(endpoint, options.timeout * 1000, signal);
-  },
-  runtime: () => runtimeInfo(["zeromq"], { libzmq: libzmqVersion(), allocator }),
+  connect: ({ endpoint, options, signal }) =>
+    subscribeZmq(endpoint, { timeoutMs: options.timeout * 1000, signal, tuneAllocator: true }),
+  runtime: streamRuntime,
 };
 
 if (import.meta.main) subscriberMain(COMMAND);
