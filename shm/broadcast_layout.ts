@@ -174,6 +174,15 @@ export function writeBroadcastHeader(
 }
 
 /**
+ * Reads the owner's pid from a segment's preamble, checking that it is a
+ * broadcast ring of this version; throws {@linkcode LayoutError} (naming
+ * `where`) otherwise.
+ */
+export function broadcastOwner(header: Uint8Array, where: string): number {
+  return checkPreamble(header, SegmentKind.stream, where, BROADCAST_VERSION);
+}
+
+/**
  * Reads and checks a ring's header against the segment's size; throws
  * {@linkcode LayoutError} with one line when anything does not fit.
  */
@@ -181,7 +190,7 @@ export function readBroadcastHeader(
   segment: Uint8Array,
   where: string,
 ): BroadcastLayout & { ownerPid: number } {
-  const ownerPid = checkPreamble(segment, SegmentKind.stream, where, BROADCAST_VERSION);
+  const ownerPid = broadcastOwner(segment, where);
   const places = headerView(segment).getUint32(BROADCAST.places, true);
   if (places !== MAX_SUBSCRIBERS) throw new LayoutError(`${where} has ${places} places`);
   const layout = readGeometry(segment, GEOMETRY, where, { min: 2, max: MAX_BROADCAST_SLOTS });
