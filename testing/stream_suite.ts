@@ -201,9 +201,18 @@ export function streamSuite(t: StreamUnderTest): void {
           assert.equal(r.errors, 0, r.firstError ?? "");
           assert.equal(r.frames + r.dropped, r.published);
         }
-        // The slow one takes at most 10 frames a second: it sets nobody's pace.
+        // The slow one takes at most 10 frames a second: it misses frames and
+        // sets nobody's pace. How many it still gets depends on what the
+        // kernel buffers for it before the publisher sees it full: over TCP,
+        // the receive buffer grows by itself up to net.ipv4.tcp_rmem's maximum
+        // (32 MiB on Debian: some 35 frames of 480p, seen once as 70 of 90
+        // frames reaching it late), so the test does not count on a ratio.
         assert(s.dropped > 0, `the slow subscriber dropped nothing of ${s.published}`);
-        assert(f.frames > 1.5 * s.frames, `fast got ${f.frames}, slow ${s.frames}`);
+        if (fps === "30") {
+          // At 30 fps the fast one keeps up with every frame.
+          assert(f.frames >= 0.9 * f.published, `fast got ${f.frames} of ${f.published}`);
+        }
+        assert(s.frames < f.frames, `fast got ${f.frames}, slow ${s.frames}`);
       },
     );
   }
