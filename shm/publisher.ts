@@ -42,6 +42,7 @@ import {
 } from "./broadcast_layout.ts";
 import { ahead, BroadcastRing, type Place } from "./broadcast_ring.ts";
 import { createSegment } from "./create_segment.ts";
+import { segmentName } from "./endpoint.ts";
 import { PAGE_BYTES, ringBytes, SegmentKind } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { WAIT_SLICE_MS } from "./ring.ts";
@@ -53,8 +54,8 @@ export const DEFAULT_SLOTS = 8;
 
 /** Options of {@linkcode openShmPublisher}. */
 export interface ShmPublisherOptions {
-  /** An `shm` endpoint: the segment's name. */
-  endpoint: Endpoint & { kind: "shm" };
+  /** An `shm://NAME` endpoint: the segment's name (another kind is refused). */
+  endpoint: Endpoint;
   /** Geometry of the frames. */
   geometry: FrameGeometry;
   /** What a slow subscriber gets. Default: `drop`. */
@@ -175,7 +176,7 @@ export class ShmPublisher implements FramePublisher {
  */
 export async function openShmPublisher(options: ShmPublisherOptions): Promise<ShmPublisher> {
   const platform = await sharedMemoryPlatform();
-  const name = options.endpoint.name;
+  const name = segmentName(options.endpoint);
   const layout = broadcastLayout(options.geometry, options.slots ?? DEFAULT_SLOTS);
   const segment = await createSegment(platform, name, {
     bytes: ringBytes(layout),
@@ -220,7 +221,7 @@ const COMMAND: PublisherCommand = {
   },
   open: ({ endpoint, flags, geometry, overflow, fps, poolSize }) =>
     openShmPublisher({
-      endpoint: endpoint as Endpoint & { kind: "shm" },
+      endpoint,
       geometry,
       overflow,
       fps,

@@ -26,6 +26,7 @@ import {
 import { ahead, BroadcastRing, completeSeq } from "./broadcast_ring.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { WAIT_SLICE_MS } from "./ring.ts";
+import { segmentName } from "./endpoint.ts";
 import { DEFAULT_STREAM_ENDPOINT } from "./publisher.ts";
 
 /** A subscription to a broadcast ring. */
@@ -122,19 +123,20 @@ export class ShmSubscription implements FrameSubscription {
  * throws one line when nothing publishes there or every place is taken.
  */
 export async function subscribeShm(
-  endpoint: Endpoint & { kind: "shm" },
+  endpoint: Endpoint,
   geometry: FrameGeometry,
 ): Promise<ShmSubscription> {
+  const name = segmentName(endpoint);
   const platform = await sharedMemoryPlatform();
-  const where = platform.describe(endpoint.name);
+  const where = platform.describe(name);
   const hint = "is `deno task shm:pub` running, with the same --endpoint?";
-  let segment = platform.open(endpoint.name);
+  let segment = platform.open(name);
   for (let tries = 0; segment && new Uint32Array(segment.buffer, 0, 1)[0] === 0; tries++) {
     // A publisher is setting it up (the magic comes last).
     segment.close();
     if (tries === 20) throw new Error(`no publisher finished setting up ${where}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    segment = platform.open(endpoint.name);
+    segment = platform.open(name);
   }
   if (!segment) throw new Error(`no publisher at ${where}: ${hint}`);
   try {
@@ -168,8 +170,7 @@ const COMMAND: SubscriberCommand = {
   transport: "shm",
   summary: "Reads and verifies, in place, the frames of `deno task shm:pub` in shared memory.",
   endpoint: { default: DEFAULT_STREAM_ENDPOINT, kinds: ["shm"] },
-  connect: ({ endpoint, options }) =>
-    subscribeShm(endpoint as Endpoint & { kind: "shm" }, options.geometry),
+  connect: ({ endpoint, options }) => subscribeShm(endpoint, options.geometry),
 };
 
 if (import.meta.main) subscriberMain(COMMAND);
