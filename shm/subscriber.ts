@@ -24,6 +24,7 @@ import {
   StreamState,
 } from "./broadcast_layout.ts";
 import { ahead, BroadcastRing, completeSeq } from "./broadcast_ring.ts";
+import { unsealed } from "./layout.ts";
 import { type SharedMemoryPlatform, sharedMemoryPlatform } from "./platform.ts";
 import { WAIT_SLICE_MS } from "./ring.ts";
 import { segmentName } from "./endpoint.ts";
@@ -131,7 +132,11 @@ export async function subscribeShm(
   const where = platform.describe(name);
   const hint = "is `deno task shm:pub` running, with the same --endpoint?";
   let segment = platform.open(name);
-  for (let tries = 0; segment && new Uint32Array(segment.buffer, 0, 1)[0] === 0; tries++) {
+  for (
+    let tries = 0;
+    segment && unsealed(new Uint8Array(segment.buffer, 0, segment.bytes));
+    tries++
+  ) {
     // A publisher is setting it up (the magic comes last).
     segment.close();
     if (tries === 20) throw new Error(`no publisher finished setting up ${where}`);
